@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RadpoError, type RunEvent } from '@radpo/core';
+
+/** Files radpo writes into a run directory; their presence marks the directory as holding a run. */
+const RUN_FILES = ['metrics.jsonl', 'config.json', 'summary.json', 'checkpoint'];
+
+/**
+ * A run's output directory. It refuses to reuse a directory that already holds a run unless
+ * `overwrite` is set, and then removes only radpo's own files, never anything else the user put there.
+ */
+export class RunDirectory {
+  readonly metricsPath: string;
+
+  constructor(readonly dir: string, overwrite: boolean) {
+    const existing = RUN_FILES.filter((name) => fs.existsSync(path.join(dir, name)));
+    if (existing.length > 0 && !overwrite) {
+      throw new RadpoError(
+        'io',
+        `${dir} already holds a run (${existing.join(', ')}). Choose another --out, or pass --overwrite to replace that run.`,
+      );
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    for (const name of existing) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    this.metricsPath = path.join(dir, 'metrics.jsonl');
+    fs.writeFileSync(this.metricsPath, '');
+  }
+
+  writeJson(name: string, value: unknown): void {
+    const target = path.join(this.dir, name);
+    const temporary = `${target}.tmp`;
+    fs.writeFileSync(temporary, JSON.stringify(value, null, 2) + '\n');
+    fs.renameSync(temporary, target);
+  }
+
+  /** Appends one event as a JSON line. Synchronous, so the file is complete even if the process dies next. */
+  appendEvent(event: RunEvent): void {
+    fs.appendFileSync(this.metricsPath, JSON.stringify(event) + '\n');
+  }
+}
+
+/** Default run directory: runs/<algorithms>[-augment]-<UTC timestamp>. */
+export function defaultRunDirectory(losses: string[], augmented: boolean, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return path.join('runs', `${losses.join('+')}${augmented ? '-augment' : ''}-${stamp}`);
+}
