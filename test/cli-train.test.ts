@@ -25,7 +25,7 @@ describe('radpo train on the UltraFeedback sample', function () {
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('should train ipo with --augment for 20 steps and record steps, augmentation and eval', () => {
+  it('should record 20 ipo steps, augmentation and eval', () => {
     const out = path.join(work, 'ipo-augment');
     const result = runCli(['train', '--algo', 'ipo', '--augment', '--data', TRAIN, '--eval-data', EVAL, '--max-steps', '20', '--warmup-steps', '5', '--config', smallConfig, '--out', out]);
     assert.equal(result.status, 0, result.stderr);
@@ -68,7 +68,8 @@ describe('radpo train on the UltraFeedback sample', function () {
         assert.equal(transform?.stats.rowsOut, augment ? 2000 : undefined);
         // Pairs whose responses become identical once cut to 96 tokens are dropped, and only those.
         const expectedPairs = augment ? 2000 : 1000;
-        assert.ok(start!.trainPairs <= expectedPairs && start!.trainPairs > expectedPairs * 0.9, `trainPairs ${start!.trainPairs}`);
+        assert.ok(start!.trainPairs <= expectedPairs, `trainPairs ${start!.trainPairs}`);
+        assert.ok(start!.trainPairs > expectedPairs * 0.9, `trainPairs ${start!.trainPairs}`);
         const losses = events.filter((event) => event.type === 'step' && event.phase === 'train').map((event) => event.loss);
         assert.equal(losses.length, 3);
         assert.ok(losses.every(Number.isFinite), `losses ${losses}`);

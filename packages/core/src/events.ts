@@ -16,7 +16,7 @@ export interface RunEventMap {
     trainPairs: number;
     evalPairs: number;
   };
-  /** A transform finished with one split; `stats` holds its counts (rowsIn, rowsOut, ties, ...). */
+  /** A transform finished one split. `stats` contains its counts (rowsIn, rowsOut, ties, ...). */
   transform: {
     transform: string;
     split: 'train' | 'eval';
@@ -74,7 +74,7 @@ export interface RunEventMap {
 /** The backend a run uses, as reported at start and recorded in metrics.jsonl. */
 export interface BackendReport {
   name: string;
-  /** Why this backend was chosen, and what was tried before it. */
+  /** The package in use and the backends tried before it, with the reason each was not used. */
   detail: string;
 }
 

@@ -18,9 +18,9 @@ export interface TokenizedPair {
 }
 
 export interface PairTokenizationOptions {
-  /** Longest prompt + response, in tokens. */
+  /** Maximum length of prompt + response, in tokens. */
   maxLength: number;
-  /** Longest prompt, in tokens; longer prompts keep their end (the part next to the response). */
+  /** Maximum prompt length in tokens. A longer prompt keeps its system turns and the end of the rest. */
   maxPromptLength: number;
 }
 

@@ -13,8 +13,8 @@ const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node
 
 /**
  * Selects and initializes a TensorFlow.js backend. With "auto" a missing or broken backend falls
- * through to the next one, and the report says what was tried; a backend the user named explicitly
- * is never replaced by another: its failure is an error that says how to install or fix it.
+ * through to the next one, and the report lists what was tried. A backend the user named explicitly
+ * is never replaced by another, so its failure is an error with the install or fix instructions.
  */
 export async function selectBackend(choice: BackendChoice = 'auto'): Promise<BackendReport> {
   const tried: string[] = [];

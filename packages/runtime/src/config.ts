@@ -182,7 +182,7 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
           type: 'integer',
           minimum: 4,
           default: 192,
-          description: 'Longest prompt + response in tokens (bytes for the built-in model); longer pairs are truncated. Default 192.',
+          description: 'Maximum length of prompt + response in tokens (bytes for the built-in model); longer pairs are truncated. Default 192.',
         },
         maxPromptLength: {
           type: 'integer',

@@ -10,7 +10,7 @@ export interface LossTerm {
   weight: number;
 }
 
-/** What a preference step needs besides the batch. */
+/** The model, loss terms and frozen reference of preference training. */
 export interface PreferenceObjective {
   model: CausalLanguageModel;
   terms: LossTerm[];

@@ -54,7 +54,7 @@ describe('dpo loss', () => {
     close(small, 1000);
   });
 
-  it('should have gradient -beta * sigmoid(-beta * margin) with respect to the chosen log-prob', () => {
+  it('should have the chosen-side gradient -beta * sigmoid(-beta * margin)', () => {
     const loss = createDpoLoss({ beta: 0.1, labelSmoothing: 0 });
     const gradient = tf.grad((pc: tf.Tensor) => {
       const x = inputs([0], [-12], [-11], [-11.5]);
