@@ -8,7 +8,7 @@ export interface AotOptions {
 
 /**
  * AOT for paired data (Melnyk et al., 2024, "Distributional Preference Alignment of LLMs via Optimal
- * Transport"). AOT asks the distribution of policy margins to dominate the distribution of reference
+ * Transport"). AOT requires the distribution of policy margins to dominate the distribution of reference
  * margins in the first order. On a batch, the optimal transport plan between two one-dimensional
  * samples matches them in sorted order, so both margins are sorted across the batch before the
  * logistic loss is applied:
@@ -46,8 +46,8 @@ export function createAotLoss(options: AotOptions): PreferenceLoss {
 
 /**
  * Sorts a [N] tensor in ascending order, differentiably with respect to its values. The order is read
- * from the data, so no gradient flows through it, and is applied as a product with a permutation
- * matrix: gather would be shorter, but the wasm backend has no kernel for gather's gradient.
+ * from the data, so no gradient flows through it. It is applied as a product with a permutation matrix
+ * because the wasm backend has no kernel for the gradient of gather.
  */
 function sortAscending(values: tf.Tensor1D): tf.Tensor1D {
   const data = values.dataSync();

@@ -7,7 +7,7 @@ export interface ApoDownOptions {
 
 /**
  * APO-down (D'Oosterlinck et al., 2024, "Anchored Preference Optimization and Contrastive Revisions:
- * Addressing Underspecification in Alignment"), for data whose chosen answers are worse than what the
+ * Addressing Underspecification in Alignment"), for data whose chosen responses are worse than what the
  * model already writes: lower the chosen likelihood, and lower the rejected one further so that the
  * preference between them is still learned.
  *   l_c = π_c − ref_c,  l_r = π_r − ref_r                   on summed response log-probs

@@ -7,7 +7,7 @@ export interface ApoZeroOptions {
 
 /**
  * APO-zero (D'Oosterlinck et al., 2024, "Anchored Preference Optimization and Contrastive Revisions:
- * Addressing Underspecification in Alignment"), for data whose chosen answers are better than what the
+ * Addressing Underspecification in Alignment"), for data whose chosen responses are better than what the
  * model already writes: raise the chosen likelihood and lower the rejected one, each anchored to the
  * reference and bounded by a sigmoid.
  *   l_c = π_c − ref_c,  l_r = π_r − ref_r                   on summed response log-probs

@@ -12,7 +12,8 @@ export interface DpoNormOptions {
  *   l_c = (π_c − ref_c)/L_c,  l_r = (π_r − ref_r)/L_r       L = response token count
  *   loss = −log σ(β·(l_c − l_r))
  * Per-token log-ratios are much smaller than summed ones, hence the larger default β = 5, the value
- * Tülu 3 used. Rewards are β times the averaged log-ratios. At policy = reference the loss is ln 2.
+ * open-instruct's dpo_norm training scripts use. Rewards are β times the averaged log-ratios. At
+ * policy = reference the loss is ln 2.
  */
 export function createDpoNormLoss(options: DpoNormOptions): PreferenceLoss {
   const { beta } = options;
@@ -50,8 +51,8 @@ export const dpoNormPlugin = definePlugin<'loss', DpoNormOptions>({
         exclusiveMinimum: 0,
         default: 5,
         description:
-          'Inverse temperature β on per-token averaged log-ratios. Default 5, as Tülu 3 used; averaged ratios are ' +
-          'about 1/L of summed ones, so values near DPO\'s 0.1 barely move the policy.',
+          'Inverse temperature β on per-token averaged log-ratios. Default 5, as in open-instruct\'s dpo_norm scripts. ' +
+          'Averaged ratios are about 1/L of summed ones, so values near DPO\'s 0.1 barely move the policy.',
       },
     },
   },

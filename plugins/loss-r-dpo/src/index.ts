@@ -13,7 +13,7 @@ export interface RDpoOptions {
  *   loss = −log σ(β·Δ + α·(L_c − L_r))                     L = response token count, α = lengthPenalty
  * The sign follows the paper's derivation. Adding the penalty −α·|y| to the RLHF reward makes the
  * reward implied by the optimal policy β·log(π/ref) + α·|y| (plus a per-prompt constant), and the
- * Bradley-Terry likelihood of that reward is the loss above. When the chosen answer is longer, the
+ * Bradley-Terry likelihood of that reward is the loss above. When the chosen response is longer, the
  * length term already supplies part of the required margin, so the policy's log-ratios are pushed less
  * and the implicit reward β·log(π/ref) learns less of the preference for length. With α = 0 this is DPO.
  * Token counts are in the model's tokens (bytes for the built-in byte-level model), so α depends on the
@@ -62,7 +62,7 @@ export const rDpoPlugin = definePlugin<'loss', RDpoOptions>({
         default: 0.01,
         description:
           'Length penalty α per response token: α·(chosen tokens − rejected tokens) is added to β·margin inside the ' +
-          'sigmoid, so less of a longer chosen answer\'s margin has to come from the policy. Default 0.01; 0 gives plain DPO.',
+          'sigmoid, so less of a longer chosen response\'s margin has to come from the policy. Default 0.01; 0 gives plain DPO.',
       },
     },
   },
