@@ -95,6 +95,16 @@ describe('discopop loss', () => {
     close(out.losses.dataSync()[0], 0.21916844654391518);
   });
 
+  it('should match the hand-derived gradient', () => {
+    // L(ρ) = w·softplus(−ρ) + m·e^−ρ with m = σ(ρ/τ), w = σ(−ρ/τ), dm/dρ = −dw/dρ = m·w/τ:
+    // dL/dρ = −(m·w/τ)·softplus(−ρ) − w·σ(−ρ) + (m·w/τ)·e^−ρ − m·e^−ρ
+    // ρ = 0.15, τ = 0.05, m·w = 0.045177: −0.561046 − 0.021938 + 0.777670 − 0.819888 = −0.625203; dL/dπ_c = β·that = −0.062520
+    const loss = createDiscopopLoss({ beta: 0.1, tau: 0.05 });
+    const x = inputs(AHEAD);
+    const gradient = tf.grad((pc: tf.Tensor) => tf.sum(loss.compute({ ...x, policyChosen: pc as tf.Tensor1D }).losses))(x.policyChosen);
+    close(gradient.dataSync()[0], -0.06252030201199107);
+  });
+
   it('should stay finite for margins of 1e4', () => {
     const losses = finiteLossesAndGradients(createDiscopopLoss({ beta: 0.1, tau: 0.05 }), EXTREME);
     // ρ = [0, −2000, 2000, 0, 1000, −1000]. For ρ ≤ −1000, m·e^−ρ = exp(log σ(ρ/τ) − ρ) ≈ e^(19·ρ) = 0 and the

@@ -96,6 +96,15 @@ describe('exo loss', () => {
     assert.ok(Math.abs(out.losses.dataSync()[0]) < 1e-6, `loss ${out.losses.dataSync()[0]}`);
   });
 
+  it('should match the hand-derived gradient', () => {
+    // With p = σ(x), x = β·Δ: dL/dp = log(p/(1 − p)) − log(1 − ε) + log ε = x − log((1 − ε)/ε), dp/dx = p·(1 − p).
+    // x = 0.15: 0.537430·0.462570·(0.15 − ln 999) = 0.248599·(0.15 − 6.906755) = −1.679723; dL/dπ_c = β·that = −0.167972
+    const loss = createExoLoss({ beta: 0.1, labelSmoothing: 1e-3 });
+    const x = inputs(AHEAD);
+    const gradient = tf.grad((pc: tf.Tensor) => tf.sum(loss.compute({ ...x, policyChosen: pc as tf.Tensor1D }).losses))(x.policyChosen);
+    close(gradient.dataSync()[0], -0.16797225263357723);
+  });
+
   it('should stay finite for margins of 1e4', () => {
     const losses = finiteLossesAndGradients(createExoLoss({ beta: 0.1, labelSmoothing: 1e-3 }), EXTREME);
     // β·Δ = 1000: 1·(0 − ln 0.999) + 0 = 0.0010005
