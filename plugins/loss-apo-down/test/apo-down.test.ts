@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+// The full package registers the gradients that tf.grads needs; tfjs-core alone registers none.
+import * as tf from '@tensorflow/tfjs';
+import { PluginRegistry, type LossInputs, type PreferenceLoss } from '@radpo/core';
+import { createApoDownLoss, apoDownPlugin } from '../src';
+
+/** Summed log-probs per pair (policy and reference, chosen and rejected) and response token counts. */
+interface Pairs {
+  pc: number[];
+  pr: number[];
+  rc: number[];
+  rr: number[];
+  lc: number[];
+  lr: number[];
+}
+
+function inputs(pairs: Pairs): LossInputs {
+  return {
+    policyChosen: tf.tensor1d(pairs.pc),
+    policyRejected: tf.tensor1d(pairs.pr),
+    referenceChosen: tf.tensor1d(pairs.rc),
+    referenceRejected: tf.tensor1d(pairs.rr),
+    chosenTokens: tf.tensor1d(pairs.lc),
+    rejectedTokens: tf.tensor1d(pairs.lr),
+    chosenNll: tf.tensor1d(pairs.pc.map((pc, i) => -pc / pairs.lc[i])),
+  };
+}
+
+function close(actual: number, expected: number, relative = 1e-5): void {
+  assert.ok(Math.abs(actual - expected) <= relative * Math.max(1, Math.abs(expected)), `expected ${expected}, got ${actual}`);
+}
+
+// Policy equal to the reference: every log-ratio is 0.
+const EQUAL: Pairs = { pc: [-10], pr: [-12], rc: [-10], rr: [-12], lc: [5], lr: [8] };
+// Chosen log-ratio 1, rejected log-ratio −0.5, so Δ = 1.5.
+const AHEAD: Pairs = { pc: [-10], pr: [-12], rc: [-11], rr: [-11.5], lc: [5], lr: [8] };
+// Chosen log-ratio −1, rejected log-ratio 1, so Δ = −2.
+const BEHIND: Pairs = { pc: [-12], pr: [-10], rc: [-11], rr: [-11], lc: [4], lr: [10] };
+// Chosen and rejected log-ratios of ±1e4 and 0 in every sign combination, with single-token responses.
+const EXTREME: Pairs = {
+  pc: [1e4, -1e4, 1e4, -1e4, 1e4, 0],
+  pr: [1e4, 1e4, -1e4, -1e4, 0, 1e4],
+  rc: [0, 0, 0, 0, 0, 0],
+  rr: [0, 0, 0, 0, 0, 0],
+  lc: [1, 1, 1, 1, 1, 1],
+  lr: [1, 1, 1, 1, 1, 1],
+};
+
+/** Asserts that every loss and every gradient with respect to the policy log-probs is finite; returns the losses. */
+function finiteLossesAndGradients(loss: PreferenceLoss, pairs: Pairs): Float32Array {
+  const x = inputs(pairs);
+  const losses = loss.compute(x).losses.dataSync() as Float32Array;
+  for (const value of losses) assert.ok(Number.isFinite(value), `loss ${value} in [${losses.join(', ')}]`);
+  const gradients = tf.grads((pc: tf.Tensor, pr: tf.Tensor) =>
+    tf.sum(loss.compute({ ...x, policyChosen: pc as tf.Tensor1D, policyRejected: pr as tf.Tensor1D }).losses),
+  )([x.policyChosen, x.policyRejected]);
+  for (const gradient of gradients) {
+    const values = gradient.dataSync();
+    for (const value of values) assert.ok(Number.isFinite(value), `gradient ${value} in [${values.join(', ')}]`);
+  }
+  return losses;
+}
+
+describe('apo-down loss', () => {
+  before(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('should give 1 at policy equal to reference', () => {
+    // σ(0) + (1 − σ(0)) = 0.5 + 0.5 = 1
+    const out = createApoDownLoss({ beta: 0.1 }).compute(inputs(EQUAL));
+    close(out.losses.dataSync()[0], 1);
+  });
+
+  it('should match hand values for a positive margin', () => {
+    // β·l_c = 0.1, β·(l_c − l_r) = 0.15: σ(0.1) + (1 − σ(0.15)) = 0.524979 + (1 − 0.537430) = 0.987549
+    const out = createApoDownLoss({ beta: 0.1 }).compute(inputs(AHEAD));
+    close(out.losses.dataSync()[0], 0.9875493421351904);
+    close(out.rewardsChosen.dataSync()[0], 0.1);
+    close(out.rewardsRejected.dataSync()[0], -0.05);
+  });
+
+  it('should match hand values for a negative margin', () => {
+    // β·l_c = −0.5, β·(l_c − l_r) = −1: σ(−0.5) + (1 − σ(−1)) = 0.377541 + (1 − 0.268941) = 1.108599
+    const out = createApoDownLoss({ beta: 0.5 }).compute(inputs(BEHIND));
+    close(out.losses.dataSync()[0], 1.1085992474281503);
+  });
+
+  it('should stay finite for margins of 1e4', () => {
+    const losses = finiteLossesAndGradients(createApoDownLoss({ beta: 0.1 }), EXTREME);
+    // β·l_c ∈ {±1000, 0} and β·(l_c − l_r) ∈ {0, ±1000, ±2000}: σ saturates at 0 or 1, σ(0) = 0.5.
+    const expected = [1.5, 1, 1, 0.5, 1, 1.5];
+    expected.forEach((value, i) => close(losses[i], value));
+  });
+
+  it('should fill default options through the registry', () => {
+    const registry = new PluginRegistry().register(apoDownPlugin);
+    assert.deepEqual(registry.resolveOptions('loss', 'apo-down', {}), { beta: 0.1 });
+    const out = registry.create('loss', 'apo-down', {}).compute(inputs(AHEAD));
+    close(out.losses.dataSync()[0], 0.9875493421351904);
+  });
+
+  it('should reject unknown and out-of-range options', () => {
+    const registry = new PluginRegistry().register(apoDownPlugin);
+    assert.throws(() => registry.create('loss', 'apo-down', { anchor: 'down' }), /unknown key "anchor"/);
+    assert.throws(() => registry.create('loss', 'apo-down', { beta: 0 }), /beta/);
+  });
+});
