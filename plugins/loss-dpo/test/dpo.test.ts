@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// The umbrella package registers the gradient functions that tf.grad needs.
+import '@tensorflow/tfjs';
 import type { LossInputs } from '@radpo/core';
 import { createDpoLoss } from '../src';
 
