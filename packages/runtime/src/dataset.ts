@@ -62,7 +62,19 @@ async function readFile(split: 'train' | 'eval', file: string, config: RunConfig
   const stats = createReadStats();
   const { format, fieldMap, onBadRow, onDegeneratePair } = config.data;
   const records = await readAllPreferenceRecords(file, { format, fieldMap, onBadRow, onDegeneratePair, stats });
-  emit(createEvent('read', { split, file, ...stats }));
+  const { rowsRead, rowsYielded, skipped, flagged, duplicateIds, firstDuplicateId } = stats;
+  emit(createEvent('read', { split, file, rowsRead, rowsYielded, skipped, flagged, duplicateIds }));
+  if (firstDuplicateId) {
+    const { id, line, firstLine } = firstDuplicateId;
+    emit(
+      createEvent('warning', {
+        message:
+          `${duplicateIds} rows of ${file} repeat the id of an earlier row (first: id "${id}" on row ${line}, first seen on row ${firstLine}); ` +
+          'they are kept and trained on as separate pairs. Check for a file appended twice or a wrong id mapping.',
+        source: 'data',
+      }),
+    );
+  }
   return records;
 }
 
