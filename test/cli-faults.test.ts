@@ -10,7 +10,7 @@ const TINY_CONFIG = {
   backend: 'wasm',
   data: { synthetic: { trainPairs: 32, evalPairs: 8 } },
   model: { dModel: 16, nLayers: 1, nHeads: 2, maxLength: 40, maxPromptLength: 24 },
-  training: { maxSteps: 60, batchSize: 2, warmup: { steps: 12 }, checkpointEvery: 1, keepCheckpoints: 2 },
+  training: { maxSteps: 40, batchSize: 2, warmup: { steps: 12 }, checkpointEvery: 1, keepCheckpoints: 2 },
 };
 
 /** Largest difference allowed between a resumed and an uninterrupted loss; the math is deterministic, so they should be equal. */
@@ -94,9 +94,9 @@ describe('radpo train faults', function () {
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  const killPoints: Array<{ name: string; ready: (event: Record<string, any>) => boolean }> = [
-    { name: 'in the warm-up', ready: (event) => event.phase === 'warmup' && event.step >= 4 },
-    { name: 'in preference training', ready: (event) => event.phase === 'train' && event.step >= 10 },
+  const killPoints: Array<{ name: string; ready: (event: Record<string, any>) => boolean; checkpoint: RegExp }> = [
+    { name: 'in the warm-up', ready: (event) => event.phase === 'warmup' && event.step >= 4, checkpoint: /^checkpoint-warmup-\d+$/ },
+    { name: 'in preference training', ready: (event) => event.phase === 'train' && event.step >= 10, checkpoint: /^checkpoint-\d+$/ },
   ];
   for (const killPoint of killPoints) {
     it(`should resume after SIGKILL ${killPoint.name} with the uninterrupted losses`, async () => {
@@ -105,6 +105,7 @@ describe('radpo train faults', function () {
       assert.equal(killed.signal, 'SIGKILL', `the run ended on its own (code ${killed.code}) before the kill`);
       const before = readEvents(out);
       assert.ok(!before.some((event) => event.type === 'runEnd'), 'the killed run reached runEnd');
+      assert.match(fs.readFileSync(path.join(out, 'latest'), 'utf8').trim(), killPoint.checkpoint);
 
       const resumed = runCli(['train', '--resume', out]);
 
@@ -131,8 +132,9 @@ describe('radpo train faults', function () {
 
     const checkpoints = fs.readdirSync(out).filter((name) => name.startsWith('checkpoint')).sort();
 
-    assert.deepEqual(checkpoints, ['checkpoint-59', 'checkpoint-60']);
-    assert.equal(fs.readFileSync(path.join(out, 'latest'), 'utf8'), 'checkpoint-60\n');
+    const last = TINY_CONFIG.training.maxSteps;
+    assert.deepEqual(checkpoints, [`checkpoint-${last - 1}`, `checkpoint-${last}`]);
+    assert.equal(fs.readFileSync(path.join(out, 'latest'), 'utf8'), `checkpoint-${last}\n`);
   });
 
   it('should stop on SIGINT after the step with a checkpoint', async () => {
@@ -176,6 +178,6 @@ describe('radpo train faults', function () {
     const result = runCli(['train', '--resume', empty]);
 
     assert.notEqual(result.status, 0);
-    assert.match(result.stderr, /no run to resume: .*config\.json is missing/);
+    assert.match(result.stderr, /contains no run to resume: .*config\.json is missing/);
   });
 });

@@ -20,7 +20,7 @@ export class RunDirectory {
     this.metricsPath = path.join(dir, 'metrics.jsonl');
     if (resume) {
       if (!fs.existsSync(path.join(dir, 'config.json'))) {
-        throw new RadpoError('io', `${dir} holds no run to resume: config.json is missing. Pass the --out directory of the interrupted run.`);
+        throw new RadpoError('io', `${dir} contains no run to resume: config.json is missing. Pass the --out directory of the interrupted run.`);
       }
       return;
     }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { RadpoError } from '@radpo/core';
 import type { Weights } from './model/causal-lm';
 
-/** What a checkpoint directory stores besides the weights. */
+/** Metadata a checkpoint directory stores besides the weights. */
 export interface CheckpointMetadata {
   format: 'radpo-checkpoint';
   formatVersion: 1;
@@ -97,14 +97,14 @@ export async function readCheckpoint(dir: string): Promise<{ weights: Weights; m
 }
 
 /**
- * Returns the checkpoint directory `dir` names: `dir` itself when it holds checkpoint.json, else the
+ * Returns the checkpoint directory `dir` names: `dir` itself when it contains checkpoint.json, else the
  * directory that `dir/latest` points to. Throws when neither exists.
  */
 export function resolveCheckpointDir(dir: string): string {
   if (fs.existsSync(path.join(dir, 'checkpoint.json'))) return dir;
   const latest = readLatestPointer(dir);
   if (latest === undefined) {
-    throw new RadpoError('io', `${dir} holds no checkpoint: neither checkpoint.json nor a "${LATEST_CHECKPOINT_FILE}" file is there.`);
+    throw new RadpoError('io', `${dir} contains no checkpoint: neither checkpoint.json nor a "${LATEST_CHECKPOINT_FILE}" file was found.`);
   }
   return path.join(dir, latest);
 }

@@ -1,7 +1,7 @@
 import { createEvent, RadpoError, type RunEvent } from '@radpo/core';
 import type { TrainingPhase } from './training-state';
 
-/** What to do when a step's loss or gradient is NaN or infinite. */
+/** Policy for a step whose loss or gradient is NaN or infinite. */
 export type NonFinitePolicy = 'stop' | 'skip-batch';
 
 export const NON_FINITE_POLICIES: readonly NonFinitePolicy[] = ['stop', 'skip-batch'];
@@ -18,7 +18,7 @@ export interface StepValues {
 
 /**
  * Checks each step before its update is applied. Under `stop` a non-finite value throws a numeric
- * RadpoError naming the step, the pairs in the batch and the last good checkpoint; under
+ * RadpoError naming the step, the pairs in the batch and the last good checkpoint. Under
  * `skip-batch` the update is dropped, a warning is emitted and the skip is counted.
  */
 export class NonFiniteGuard {

@@ -1,7 +1,7 @@
 import { RadpoError } from '@radpo/core';
 import { createRng, type Rng, type TokenizedPair } from '@radpo/data';
 
-/** Where a sampler stands in its data: enough to continue the same order after a restart. */
+/** A sampler's position in its data: enough to continue the same order after a restart. */
 export interface PairSamplerState {
   /** The generator's 32-bit state after the current epoch's shuffle. */
   rngState: number;

@@ -96,11 +96,11 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
   // Backend, model and, when resuming, the checkpoint to continue from.
   const backend = await selectBackend(config.backend);
-  if (options.resume && !options.outDir) throw new RadpoError('config', 'resuming needs the run directory (outDir) that holds the checkpoints.');
+  if (options.resume && !options.outDir) throw new RadpoError('config', 'resuming needs the run directory (outDir) that contains the checkpoints.');
   const checkpoints = options.outDir ? new CheckpointManager(options.outDir, config.training.keepCheckpoints, model, config) : undefined;
   const resumePoint = options.resume ? await loadResumePoint(options.outDir!, config) : undefined;
   if (options.resume && !resumePoint) {
-    emit(createEvent('warning', { message: `${options.outDir} holds no checkpoint yet; the run starts from the beginning.`, source: 'trainer' }));
+    emit(createEvent('warning', { message: `${options.outDir} contains no checkpoint yet, so the run starts from the beginning.`, source: 'trainer' }));
   }
   const weights = resumePoint?.weights ?? model.initWeights(config.seed);
   let reference = resumePoint?.reference;
@@ -152,7 +152,7 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
   }
 }
 
-/** What every phase shares: the config, the event sink, the stop flag and the checkpoint writer. */
+/** State shared by every phase: the config, the event sink, the stop flag and the checkpoint writer. */
 interface RunContext {
   config: RunConfig;
   emit: Emit;

@@ -134,7 +134,7 @@ export class CheckpointManager {
 /**
  * Loads the checkpoint that `runDir/latest` names, for resuming. Returns undefined when the run
  * directory has no checkpoint yet (the run was killed before its first one). Throws when the
- * checkpoint holds no training state or was written with another configuration.
+ * checkpoint contains no training state or was written with another configuration.
  */
 export async function loadResumePoint(runDir: string, config: RunConfig): Promise<ResumePoint | undefined> {
   removeLeftovers(runDir);
@@ -147,7 +147,7 @@ export async function loadResumePoint(runDir: string, config: RunConfig): Promis
   const training = metadata.training as TrainingStateRecord | undefined;
   if (!training || !groups[FIRST_MOMENTS] || !groups[SECOND_MOMENTS]) {
     release();
-    throw new RadpoError('io', `${dir} holds weights only, without the optimizer and data state needed to resume.`);
+    throw new RadpoError('io', `${dir} contains weights only, without the optimizer and data state needed to resume.`);
   }
   const changed = differingKeys(metadata.runConfig, config);
   if (changed.length > 0) {

@@ -103,7 +103,7 @@ export function buildResumeConfig(dir: string, flags: TrainFlags, registry: Plug
   }
   const file = path.join(dir, 'config.json');
   if (!fs.existsSync(file)) {
-    throw new RadpoError('io', `${dir} holds no run to resume: ${file} is missing. Pass the --out directory of the interrupted run.`);
+    throw new RadpoError('io', `${dir} contains no run to resume: ${file} is missing. Pass the --out directory of the interrupted run.`);
   }
   const raw = readConfigFile(file) as Record<string, unknown>;
   if (flags.backend !== undefined) raw.backend = flags.backend;
