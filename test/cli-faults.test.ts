@@ -23,7 +23,7 @@ interface Interrupted {
 }
 
 /**
- * Starts `radpo train` as a child process, waits until metrics.jsonl holds a step event that
+ * Starts `radpo train` as a child process, waits until metrics.jsonl contains a step event that
  * `ready` accepts, sends `signal`, and resolves when the child has exited.
  */
 function interruptRun(args: string[], outDir: string, ready: (event: Record<string, any>) => boolean, signal: NodeJS.Signals): Promise<Interrupted> {
@@ -64,7 +64,7 @@ function readEventsSafely(outDir: string): Array<Record<string, any>> {
 
 /**
  * Returns each step's loss keyed `phase:step`. A step that ran before the kill and again after the
- * resume appears twice in metrics.jsonl; the later value is kept, as it belongs to the finished run.
+ * resume appears twice in metrics.jsonl. The later value is kept, because it belongs to the finished run.
  */
 function lossesByStep(events: Array<Record<string, any>>): Map<string, number> {
   const losses = new Map<string, number>();
@@ -152,7 +152,8 @@ describe('radpo train faults', function () {
     const end = events.find((event) => event.type === 'runEnd');
     assert.ok(end, 'no runEnd event');
     assert.equal(end.status, 'stopped');
-    assert.ok(end.steps >= 3 && end.steps < TINY_CONFIG.training.maxSteps, `stopped after ${end.steps} steps`);
+    assert.ok(end.steps >= 3, `stopped after ${end.steps} steps`);
+    assert.ok(end.steps < TINY_CONFIG.training.maxSteps, `stopped after ${end.steps} steps`);
     const lastStep = events.filter((event) => event.type === 'step').at(-1)!;
     assert.equal(lastStep.step, end.steps);
     assert.equal(end.checkpoint, path.join(out, `checkpoint-${end.steps}`));

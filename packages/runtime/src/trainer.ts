@@ -199,8 +199,9 @@ async function supervisedWarmup(
   try {
     while (step < warmup.steps && !control.stopRequested) {
       const started = Date.now();
+      const pairsOfBatch = sampler.next(batchSize);
       const batch = buildSequenceBatch(
-        sampler.next(batchSize).map((pair) => ({ promptIds: pair.promptIds, responseIds: pair.chosenIds })),
+        pairsOfBatch.map((pair) => ({ promptIds: pair.promptIds, responseIds: pair.chosenIds })),
         model.tokenizer.padId,
       );
       const { loss, gradients } = supervisedGradients(model, weights, batch);
@@ -208,10 +209,14 @@ async function supervisedWarmup(
       disposeBatch(batch);
 
       const clipped = clipByGlobalNorm(gradients, maxGradNorm);
-      if (guard.check({ phase: 'warmup', step: step + 1, loss, gradNorm: clipped.norm, pairIds: [] })) {
-        optimizer.apply(weights, clipped.gradients, warmup.learningRate);
+      try {
+        const pairIds = pairsOfBatch.map((pair) => pair.id);
+        if (guard.check({ phase: 'warmup', step: step + 1, loss, gradNorm: clipped.norm, pairIds })) {
+          optimizer.apply(weights, clipped.gradients, warmup.learningRate);
+        }
+      } finally {
+        tf.dispose(Object.values(clipped.gradients));
       }
-      tf.dispose(Object.values(clipped.gradients));
       step++;
       run.latest = snapshot(step);
 

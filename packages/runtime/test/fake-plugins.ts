@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { definePlugin, logSigmoid, type LossInputs, type LossOutput, type PreferenceLoss } from '@radpo/core';
 
-/** A reference-free logistic loss on the policy margin, for tests that need a loss they can break. */
+/** Computes a reference-free logistic loss on the policy margin, for tests that need a loss they can break. */
 function marginLoss(inputs: LossInputs): LossOutput {
   return tf.tidy(() => ({
     losses: tf.neg(logSigmoid(tf.sub(inputs.policyChosen, inputs.policyRejected))) as tf.Tensor1D,
