@@ -93,6 +93,9 @@ export class CheckpointManager {
   async save(snapshot: TrainingSnapshot): Promise<string> {
     const name = checkpointName(snapshot.phase, snapshot.step);
     const dir = path.join(this.runDir, name);
+    // The same phase and step as `latest` means the same state (a resume that took no step). Writing it
+    // again would replace the directory `latest` names, and a kill in between would leave it missing.
+    if (this.lastPath === dir && fs.existsSync(path.join(dir, 'checkpoint.json'))) return dir;
     const optimizerState = snapshot.optimizer.exportState();
     const training: TrainingStateRecord = {
       phase: snapshot.phase,

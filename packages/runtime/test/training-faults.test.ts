@@ -168,6 +168,21 @@ describe('trainer faults', () => {
       assert.match(error.message, /another configuration \(differences at training\.learningRate\)/);
     });
 
+    it('should leave the latest checkpoint alone when resuming a finished run', async () => {
+      const config = tinyConfig('nan-loss', [], { maxSteps: 2 });
+      await runToEnd(config, outDir);
+      const weightsFile = path.join(outDir, 'checkpoint-2', 'weights.bin');
+      const writtenAt = fs.statSync(weightsFile).mtimeMs;
+
+      const events = await lastValueFrom(train({ config, registry: registry(), outDir, resume: true }).pipe(toArray()));
+
+      const end = events.at(-1) as RunEvent<'runEnd'>;
+      assert.equal(end.status, 'completed');
+      assert.equal(end.steps, 2);
+      assert.equal(end.checkpoint, path.join(outDir, 'checkpoint-2'));
+      assert.equal(fs.statSync(weightsFile).mtimeMs, writtenAt);
+    });
+
     it('should remove half-written checkpoint folders when resuming', async () => {
       await runToEnd(tinyConfig('nan-loss', [], { maxSteps: 2 }), outDir);
       const leftover = path.join(outDir, 'checkpoint-3.tmp-99999');
