@@ -2,22 +2,24 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, tap, toArray } from 'rxjs';
 import { PluginRegistry, RadpoError, type RunEvent } from '@radpo/core';
+import { dpoPlugin } from '@radpo/plugin-dpo';
 import { constantSchedulePlugin } from '@radpo/plugin-scheduler-constant';
 import * as tf from '@tensorflow/tfjs-core';
 import { BuiltinTransformer, listCheckpoints, readCheckpoint, resolveRunConfig, train, type RunConfig } from '../src';
 import { nanGradientPlugin, nanLossPlugin, throwingLossPlugin } from './fake-plugins';
 
 function registry(): PluginRegistry {
-  return new PluginRegistry().register(nanLossPlugin, nanGradientPlugin, throwingLossPlugin, constantSchedulePlugin);
+  return new PluginRegistry().register(nanLossPlugin, nanGradientPlugin, throwingLossPlugin, dpoPlugin, constantSchedulePlugin);
 }
 
-function tinyConfig(loss: string, calls: number[], training: Record<string, unknown> = {}): RunConfig {
+/** A tiny run on the synthetic task with one loss; `calls` are the compute() calls where a fake loss fails. */
+function tinyConfig(loss: string, calls: number[] | undefined, training: Record<string, unknown> = {}): RunConfig {
   return resolveRunConfig({
     seed: 4,
     backend: 'wasm',
-    losses: [{ name: loss, options: { calls } }],
+    losses: [{ name: loss, options: calls ? { calls } : {} }],
     data: { synthetic: { trainPairs: 16, evalPairs: 4 } },
     model: { dModel: 8, nLayers: 1, nHeads: 2, maxLength: 32, maxPromptLength: 20 },
     training: { maxSteps: 5, batchSize: 2, warmup: { steps: 0 }, scheduler: { name: 'constant', options: {} }, ...training },
@@ -128,6 +130,39 @@ describe('trainer faults', () => {
       assert.ok(error.cause instanceof Error);
       assert.equal((error.cause as Error).message, 'fake failure at call 2');
     });
+  });
+
+  describe('stop and resume', () => {
+    const stopPoints: Array<{ phase: 'warmup' | 'train'; step: number }> = [
+      { phase: 'warmup', step: 2 },
+      { phase: 'train', step: 2 },
+    ];
+    for (const stopPoint of stopPoints) {
+      it(`should continue a run stopped in ${stopPoint.phase} with the same losses`, async () => {
+        // dpo, so that the frozen reference is saved and restored too.
+        const config = tinyConfig('dpo', undefined, { warmup: { steps: 3 } });
+        const lossesOf = (events: RunEvent[]) => stepEvents(events).map((event) => `${event.phase}:${event.step}:${event.loss}`);
+        const uninterrupted = lossesOf(await runToEnd(config));
+        const stop = new AbortController();
+
+        const first = await lastValueFrom(
+          train({ config, registry: registry(), outDir, stopSignal: stop.signal }).pipe(
+            tap((event) => {
+              if (event.type === 'step' && event.phase === stopPoint.phase && event.step === stopPoint.step) stop.abort();
+            }),
+            toArray(),
+          ),
+        );
+        const tensorsBetween = tf.memory().numTensors;
+        const second = await lastValueFrom(train({ config, registry: registry(), outDir, resume: true }).pipe(toArray()));
+
+        const stopped = first.at(-1) as RunEvent<'runEnd'>;
+        assert.equal(stopped.status, 'stopped');
+        assert.equal(stopped.checkpoint, path.join(outDir, `checkpoint-${stopPoint.phase === 'warmup' ? 'warmup-' : ''}${stopPoint.step}`));
+        assert.deepEqual([...lossesOf(first), ...lossesOf(second)], uninterrupted);
+        assert.equal(tf.memory().numTensors, tensorsBetween);
+      });
+    }
   });
 
   describe('checkpoints', () => {
