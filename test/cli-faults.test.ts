@@ -165,6 +165,21 @@ describe('radpo train faults', function () {
     assert.ok(fs.existsSync(path.join(out, 'summary.json')), 'no summary.json');
   });
 
+  it('should replace old checkpoints on --overwrite and keep other files', () => {
+    const out = path.join(work, 'overwritten');
+    fs.mkdirSync(path.join(out, 'checkpoint-7'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'latest'), 'checkpoint-7\n');
+    fs.writeFileSync(path.join(out, 'metrics.jsonl'), '');
+    fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
+
+    const result = runCli(['train', '--config', config, '--max-steps', '1', '--warmup-steps', '0', '--overwrite', '--out', out]);
+
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(!fs.existsSync(path.join(out, 'checkpoint-7')), 'the old checkpoint is still there');
+    assert.equal(fs.readFileSync(path.join(out, 'latest'), 'utf8'), 'checkpoint-1\n');
+    assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine');
+  });
+
   it('should reject --resume with a flag that changes the run', () => {
     const result = runCli(['train', '--resume', path.join(work, 'uninterrupted'), '--max-steps', '5']);
 
