@@ -106,10 +106,12 @@ describe('radpo train faults', function () {
       const before = readEvents(out);
       assert.ok(!before.some((event) => event.type === 'runEnd'), 'the killed run reached runEnd');
       assert.match(fs.readFileSync(path.join(out, 'latest'), 'utf8').trim(), killPoint.checkpoint);
+      assert.ok(fs.existsSync(path.join(out, 'run.lock')), 'the killed run left no lock to take over');
 
       const resumed = runCli(['train', '--resume', out]);
 
       assert.equal(resumed.status, 0, resumed.stderr);
+      assert.ok(!fs.existsSync(path.join(out, 'run.lock')), 'the resumed run did not release its lock');
       const events = readEvents(out);
       assert.deepEqual(events.slice(0, before.length), before, 'metrics.jsonl of the killed run was not kept');
       const starts = events.filter((event) => event.type === 'runStart');
@@ -178,6 +180,19 @@ describe('radpo train faults', function () {
     assert.ok(!fs.existsSync(path.join(out, 'checkpoint-7')), 'the old checkpoint is still there');
     assert.equal(fs.readFileSync(path.join(out, 'latest'), 'utf8'), 'checkpoint-1\n');
     assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine');
+  });
+
+  it('should reject --resume of a run that is still alive', () => {
+    const out = path.join(work, 'uninterrupted');
+    const lock = path.join(out, 'run.lock');
+    // This test process stands in for the live run.
+    fs.writeFileSync(lock, `${process.pid}\n`);
+
+    const result = runCli(['train', '--resume', out]);
+
+    fs.rmSync(lock);
+    assert.equal(result.status, 1);
+    assert.ok(result.stderr.includes(`is in use by another radpo process (pid ${process.pid}`), result.stderr);
   });
 
   it('should reject --resume with a flag that changes the run', () => {

@@ -6,6 +6,7 @@ import { resolveRunConfig, train, type RunConfig } from '@radpo/runtime';
 import { readConfigFile } from '../config-file';
 import { ConsoleReporter, formatDataSummary, formatSummary } from '../reporters/console-reporter';
 import { RunDirectory, defaultRunDirectory } from '../run-directory';
+import { RunLock } from '../run-lock';
 
 /** Flags of `radpo train`, as commander parses them. */
 export interface TrainFlags {
@@ -145,6 +146,22 @@ export async function runTrainCommand(flags: TrainFlags, registry: PluginRegistr
   const config = resume ? buildResumeConfig(flags.resume!, flags, registry) : buildRunConfig(flags, registry);
   const outDir =
     flags.resume ?? flags.out ?? defaultRunDirectory(config.losses.map((term) => term.name), config.transforms.some((t) => t.name === REWARD_AUGMENT));
+  const lock = RunLock.acquire(outDir);
+  try {
+    return await trainInDirectory(flags, registry, io, config, outDir, resume);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainInDirectory(
+  flags: TrainFlags,
+  registry: PluginRegistry,
+  io: TrainCommandIo,
+  config: RunConfig,
+  outDir: string,
+  resume: boolean,
+): Promise<'completed' | 'stopped'> {
   const runDir = new RunDirectory(outDir, flags.overwrite ?? false, resume);
   if (!resume) runDir.writeJson('config.json', config);
 
