@@ -45,7 +45,9 @@ describe('radpo train on the UltraFeedback sample', function () {
     const evaluation = events.find((event) => event.type === 'eval');
     assert.ok(evaluation, 'no eval event');
     assert.ok(Number.isFinite(evaluation.metrics['rewards/accuracies']));
-    assert.ok(fs.existsSync(path.join(out, 'checkpoint', 'weights.bin')));
+    const latest = fs.readFileSync(path.join(out, 'latest'), 'utf8').trim();
+    assert.equal(latest, 'checkpoint-20');
+    assert.ok(fs.existsSync(path.join(out, latest, 'weights.bin')));
     assert.ok(fs.existsSync(path.join(out, 'config.json')));
     assert.match(result.stdout, /rewards\/accuracies/);
   });

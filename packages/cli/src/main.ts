@@ -52,6 +52,7 @@ export function createProgram(): Command {
     .option('--max-prompt-length <n>', 'longest prompt in tokens', integer)
     .option('--warmup-steps <n>', 'supervised warm-up steps before preference training (0 to skip)', integer)
     .option('--eval-every <n>', 'evaluate every n optimizer steps (0: only at the end)', integer)
+    .option('--checkpoint-every <n>', 'write a resumable checkpoint every n optimizer steps (0: only at the end)', integer)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]))
     .option('--map <key=path>', 'field mapping, repeatable: prompt, chosen, rejected, scoreChosen, scoreRejected or id = dotted path', collect)
     .addOption(new Option('--on-bad-row <policy>', 'bad rows: fail (default) or skip and count').choices(['fail', 'skip']))
@@ -62,22 +63,25 @@ export function createProgram(): Command {
         'fail',
       ]),
     )
+    .option('--resume <dir>', 'continue the interrupted run in <dir> from its newest checkpoint, with its config.json (only --backend may be given too)')
     .action(async (flags: TrainFlags) => {
-      await runTrainCommand(flags, registry, {
+      const status = await runTrainCommand(flags, registry, {
         stderr: (line) => process.stderr.write(line + '\n'),
         stdout: (line) => process.stdout.write(line + '\n'),
         interactive: Boolean(process.stderr.isTTY),
       });
+      // 130 = 128 + SIGINT, as shells report an interrupted command; the run was still saved cleanly.
+      if (status === 'stopped') process.exitCode = 130;
     });
 
   return program;
 }
 
-/** Exit codes: 0 success, 1 failure while running, 2 invalid usage, configuration or input. */
+/** Exit codes: 0 success, 1 failure while running, 2 invalid usage, configuration or input, 130 stopped by Ctrl-C. */
 export async function main(argv: string[]): Promise<number> {
   try {
     await createProgram().parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof RadpoError) {
       process.stderr.write(`radpo: error: ${error.message}\n`);

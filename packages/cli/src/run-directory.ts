@@ -3,17 +3,29 @@ import * as path from 'node:path';
 import { RadpoError, type RunEvent } from '@radpo/core';
 
 /** Files radpo writes into a run directory; their presence marks the directory as holding a run. */
-const RUN_FILES = ['metrics.jsonl', 'config.json', 'summary.json', 'checkpoint'];
+const RUN_FILES = ['metrics.jsonl', 'config.json', 'summary.json', 'checkpoint', 'latest'];
+
+/** Checkpoint directories (checkpoint-12, checkpoint-warmup-5) and what an interrupted write leaves (checkpoint-12.tmp-4242). */
+const CHECKPOINT_ENTRY = /^checkpoint-(warmup-)?\d+(\.(tmp|old)-\d+)?$/;
 
 /**
  * A run's output directory. It refuses to reuse a directory that already holds a run unless
  * `overwrite` is set, and then removes only radpo's own files, never anything else the user put there.
+ * With `resume` it reopens a run: nothing is removed and events are appended to metrics.jsonl.
  */
 export class RunDirectory {
   readonly metricsPath: string;
 
-  constructor(readonly dir: string, overwrite: boolean) {
-    const existing = RUN_FILES.filter((name) => fs.existsSync(path.join(dir, name)));
+  constructor(readonly dir: string, overwrite: boolean, resume = false) {
+    this.metricsPath = path.join(dir, 'metrics.jsonl');
+    if (resume) {
+      if (!fs.existsSync(path.join(dir, 'config.json'))) {
+        throw new RadpoError('io', `${dir} contains no run to resume: config.json is missing. Pass the --out directory of the interrupted run.`);
+      }
+      return;
+    }
+
+    const existing = listRunFiles(dir);
     if (existing.length > 0 && !overwrite) {
       throw new RadpoError(
         'io',
@@ -22,7 +34,6 @@ export class RunDirectory {
     }
     fs.mkdirSync(dir, { recursive: true });
     for (const name of existing) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
-    this.metricsPath = path.join(dir, 'metrics.jsonl');
     fs.writeFileSync(this.metricsPath, '');
   }
 
@@ -37,6 +48,11 @@ export class RunDirectory {
   appendEvent(event: RunEvent): void {
     fs.appendFileSync(this.metricsPath, JSON.stringify(event) + '\n');
   }
+}
+
+function listRunFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((name) => RUN_FILES.includes(name) || CHECKPOINT_ENTRY.test(name));
 }
 
 /** Default run directory: runs/<algorithms>[-augment]-<UTC timestamp>. */

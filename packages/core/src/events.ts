@@ -15,6 +15,8 @@ export interface RunEventMap {
     usesReference: boolean;
     trainPairs: number;
     evalPairs: number;
+    /** Present when the run continues from a checkpoint: its directory, phase and step. */
+    resumedFrom?: { path: string; phase: 'warmup' | 'train'; step: number };
   };
   /** A transform finished one split. `stats` contains its counts (rowsIn, rowsOut, ties, ...). */
   transform: {
@@ -30,6 +32,8 @@ export interface RunEventMap {
     rowsYielded: number;
     skipped: Record<string, number>;
     flagged: Record<string, number>;
+    /** Rows whose id repeats the id of an earlier row of the file; they are kept. */
+    duplicateIds: number;
   };
   /** One optimizer step, of the supervised warm-up or of preference training. */
   step: {
@@ -43,6 +47,8 @@ export interface RunEventMap {
     tokens: number;
     tokensPerSecond: number;
     metrics: Record<string, number>;
+    /** Batches of this phase skipped so far for a non-finite loss or gradient (training.onNonFinite "skip-batch"). */
+    skippedBatches?: number;
   };
   /** Held-out metrics, averaged over the eval pairs. */
   eval: {
@@ -68,6 +74,10 @@ export interface RunEventMap {
     durationMs: number;
     /** The last held-out metrics, also in the final eval event. */
     summary: Record<string, number>;
+    /** The checkpoint written at the end, when the run has an output directory. */
+    checkpoint?: string;
+    /** Batches of preference training skipped for a non-finite loss or gradient. */
+    skippedBatches?: number;
   };
 }
 

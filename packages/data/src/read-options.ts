@@ -57,6 +57,10 @@ export interface ReadStats {
   skipped: Record<string, number>;
   /** Degenerate pairs kept under onDegeneratePair `keep`, by reason. */
   flagged: Record<string, number>;
+  /** Kept rows whose id repeats the id of an earlier kept row; they are kept too, and counted as separate pairs. */
+  duplicateIds: number;
+  /** The first repeated id, with its line (or element) and the line where it first appeared. */
+  firstDuplicateId?: { id: string; line: number; firstLine: number };
 }
 
 /** Options of `readPreferenceRecords`. Every field is optional. */
@@ -87,7 +91,7 @@ export interface ResolvedReadOptions {
 
 /** Returns a ReadStats with every count at zero. */
 export function createReadStats(): ReadStats {
-  return { rowsRead: 0, rowsYielded: 0, skipped: {}, flagged: {} };
+  return { rowsRead: 0, rowsYielded: 0, skipped: {}, flagged: {}, duplicateIds: 0 };
 }
 
 /**

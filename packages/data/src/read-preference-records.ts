@@ -1,7 +1,7 @@
 import { DataError, type PreferenceRecord } from '@radpo/core';
 import { readJsonArrayElements } from './json-array-scanner';
 import { readNonBlankLines, type NumberedText } from './jsonl-lines';
-import { DEGENERATE_PAIR_REASONS, resolveReadOptions, type ReadOptions, type ResolvedReadOptions } from './read-options';
+import { DEGENERATE_PAIR_REASONS, resolveReadOptions, type ReadOptions, type ReadStats, type ResolvedReadOptions } from './read-options';
 import { badRow, type RowLocation } from './row-errors';
 import { rowToRecord } from './row-to-record';
 
@@ -19,6 +19,8 @@ export async function* readPreferenceRecords(file: string, options: ReadOptions 
   const resolved = resolveReadOptions(file, options);
   const { stats } = resolved;
   const rows = resolved.format === 'jsonl' ? readNonBlankLines(file) : readJsonArrayElements(file);
+  // Line of the first row with each id. NOTE: grows with the number of distinct ids in the file.
+  const firstLineOfId = new Map<string, number>();
 
   for await (const row of rows) {
     stats.rowsRead++;
@@ -32,9 +34,25 @@ export async function* readPreferenceRecords(file: string, options: ReadOptions 
       continue;
     }
 
+    countDuplicateId(record, row.line, firstLineOfId, stats);
     stats.rowsYielded++;
     yield record;
   }
+}
+
+/**
+ * Counts a record whose id an earlier record of the file already had. Such rows are kept: a
+ * repeated id is suspicious (a file concatenated twice, a wrong id mapping) but not invalid.
+ */
+function countDuplicateId(record: PreferenceRecord, line: number, firstLineOfId: Map<string, number>, stats: ReadStats): void {
+  if (record.id === undefined) return;
+  const firstLine = firstLineOfId.get(record.id);
+  if (firstLine === undefined) {
+    firstLineOfId.set(record.id, line);
+    return;
+  }
+  stats.duplicateIds++;
+  stats.firstDuplicateId ??= { id: record.id, line, firstLine };
 }
 
 /** Reads every record into an array, for files small enough to keep in memory. */

@@ -8,6 +8,11 @@ export interface Rng {
   pick<T>(items: readonly T[]): T;
   /** Returns a shuffled copy of `items` (Fisher-Yates). The input array is not modified. */
   shuffle<T>(items: readonly T[]): T[];
+  /**
+   * Returns the generator's 32-bit state. `createRng(rng.state())` continues the same sequence,
+   * which is how checkpoints save and restore a data order.
+   */
+  state(): number;
 }
 
 /**
@@ -50,5 +55,5 @@ export function createRng(seed: number): Rng {
     return copy;
   };
 
-  return { next, int, pick, shuffle };
+  return { next, int, pick, shuffle, state: () => state };
 }

@@ -12,6 +12,18 @@ describe('createRng', () => {
     assert.deepEqual(first, second);
   });
 
+  it('should continue the sequence from a saved state', () => {
+    const original = createRng(99);
+    for (let i = 0; i < 7; i++) original.next();
+
+    const restored = createRng(original.state());
+
+    assert.deepEqual(
+      Array.from({ length: 10 }, () => restored.next()),
+      Array.from({ length: 10 }, () => original.next()),
+    );
+  });
+
   it('should differ between seeds', () => {
     const a = createRng(1);
     const b = createRng(2);

@@ -1,5 +1,6 @@
 import { validateWithDefaults, type JsonSchema } from '@radpo/core';
 import { BACKEND_CHOICES, type BackendChoice } from './backend';
+import { NON_FINITE_POLICIES, type NonFinitePolicy } from './non-finite';
 
 /** One term of the training loss: a loss plugin, its weight in the sum and its options. */
 export interface LossTermConfig {
@@ -52,6 +53,8 @@ export interface RunConfig {
     evalEvery: number;
     evalBatchSize: number;
     checkpointEvery: number;
+    keepCheckpoints: number;
+    onNonFinite: NonFinitePolicy;
   };
 }
 
@@ -250,7 +253,23 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
           type: 'integer',
           minimum: 0,
           default: 0,
-          description: 'Write a checkpoint every N optimizer steps; 0 writes one at the end only. Default 0.',
+          description:
+            'Write a checkpoint every N optimizer steps, counted separately in the warm-up and in preference training; 0 writes one at the end only. ' +
+            'A checkpoint holds everything `radpo train --resume` needs. Default 0.',
+        },
+        keepCheckpoints: {
+          type: 'integer',
+          minimum: 1,
+          default: 2,
+          description: 'Checkpoints kept in the run directory (checkpoint-<step>/, the newest named by the file "latest"); older ones are deleted. Default 2.',
+        },
+        onNonFinite: {
+          type: 'string',
+          enum: [...NON_FINITE_POLICIES],
+          default: 'stop',
+          description:
+            'On a NaN or infinite loss or gradient: "stop" ends the run with an error naming the step, the pairs in the batch and the last good checkpoint (default); ' +
+            '"skip-batch" drops that update, warns, and counts the skip in step events and the run summary.',
         },
       },
     },

@@ -1,5 +1,6 @@
 import {
   createEvent,
+  RadpoError,
   type DataTransform,
   type PreferenceRecord,
   type RunEvent,
@@ -43,6 +44,13 @@ export async function prepareRecords(
       const heldCount = Math.max(1, Math.round(rows.length * data.evalFraction));
       held = shuffled.slice(0, heldCount);
       train = shuffled.slice(heldCount);
+      if (train.length === 0) {
+        throw new RadpoError(
+          'data',
+          `no training pairs: ${data.train} has ${rows.length} usable row(s), and holding out data.evalFraction of them left none to train on. ` +
+            'Add rows or give a separate eval file (--eval-data).',
+        );
+      }
     }
   }
 
@@ -62,7 +70,28 @@ async function readFile(split: 'train' | 'eval', file: string, config: RunConfig
   const stats = createReadStats();
   const { format, fieldMap, onBadRow, onDegeneratePair } = config.data;
   const records = await readAllPreferenceRecords(file, { format, fieldMap, onBadRow, onDegeneratePair, stats });
-  emit(createEvent('read', { split, file, ...stats }));
+  const { rowsRead, rowsYielded, skipped, flagged, duplicateIds, firstDuplicateId } = stats;
+  emit(createEvent('read', { split, file, rowsRead, rowsYielded, skipped, flagged, duplicateIds }));
+  if (split === 'train' && records.length === 0) {
+    if (rowsRead === 0) throw new RadpoError('data', `no training pairs: ${file} contains no rows.`);
+    const reasons = Object.entries(skipped).map(([reason, count]) => `${reason} ${count}`);
+    throw new RadpoError(
+      'data',
+      `no training pairs: all ${rowsRead} rows of ${file} were skipped (${reasons.join(', ')}). ` +
+        'Run with --on-bad-row fail to see the first bad row with its line and field.',
+    );
+  }
+  if (firstDuplicateId) {
+    const { id, line, firstLine } = firstDuplicateId;
+    emit(
+      createEvent('warning', {
+        message:
+          `${duplicateIds} rows of ${file} repeat the id of an earlier row (first: id "${id}" on row ${line}, first seen on row ${firstLine}); ` +
+          'they are kept and trained on as separate pairs. Check for a file appended twice or a wrong id mapping.',
+        source: 'data',
+      }),
+    );
+  }
   return records;
 }
 

@@ -9,3 +9,7 @@ export * from './trainer';
 export * from './model/causal-lm';
 export * from './model/builtin-transformer';
 export * from './model/byte-tokenizer';
+export * from './gradient-accumulation';
+export * from './non-finite';
+export * from './pair-sampler';
+export * from './training-state';

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Observable } from 'rxjs';
 import {
@@ -9,33 +8,35 @@ import {
   type PluginRegistry,
   type RunEvent,
 } from '@radpo/core';
-import { createRng, tokenizePairs, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
+import { tokenizePairs, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
 import { selectBackend } from './backend';
 import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
-import { writeCheckpoint } from './checkpoint';
 import type { RunConfig } from './config';
+import { accumulatePreferenceGradients } from './gradient-accumulation';
 import { prepareRecords } from './dataset';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
 import { BuiltinTransformer } from './model/builtin-transformer';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
+import { NonFiniteGuard } from './non-finite';
 import { AdamW, clipByGlobalNorm } from './optimizer';
-import {
-  evaluatePreferenceBatch,
-  preferenceGradients,
-  supervisedGradients,
-  type LossTerm,
-  type PreferenceObjective,
-} from './preference-step';
+import { PairSampler } from './pair-sampler';
+import { evaluatePreferenceBatch, supervisedGradients, type LossTerm, type PreferenceObjective } from './preference-step';
+import { CheckpointManager, loadResumePoint, type ResumePoint, type TrainingPhase, type TrainingSnapshot } from './training-state';
 
 export interface TrainOptions {
   /** A resolved configuration (see resolveRunConfig). */
   config: RunConfig;
   /** Where loss, transform and scheduler plugins are looked up. */
   registry: PluginRegistry;
-  /** Run directory; checkpoints go to `<outDir>/checkpoint`. Without it no checkpoint is written. */
+  /**
+   * Run directory; checkpoints go to `<outDir>/checkpoint-<step>/`, the newest named by `<outDir>/latest`.
+   * Without it no checkpoint is written.
+   */
   outDir?: string;
   runId?: string;
-  /** Aborting stops the run after the current optimizer step; the final eval, checkpoint and runEnd still follow. */
+  /** Continue from the newest checkpoint in outDir (from the start when there is none yet). The config must be the interrupted run's. */
+  resume?: boolean;
+  /** Aborting stops the run after the current optimizer step; the checkpoint, final eval and runEnd still follow. */
   stopSignal?: AbortSignal;
 }
 
@@ -93,9 +94,16 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
     throw new RadpoError('data', 'no training pairs are left after reading, transforms and truncation; check the data file and the transforms.');
   }
 
-  // Backend and model.
+  // Backend, model and, when resuming, the checkpoint to continue from.
   const backend = await selectBackend(config.backend);
-  const weights = model.initWeights(config.seed);
+  if (options.resume && !options.outDir) throw new RadpoError('config', 'resuming needs the run directory (outDir) that contains the checkpoints.');
+  const checkpoints = options.outDir ? new CheckpointManager(options.outDir, config.training.keepCheckpoints, model, config) : undefined;
+  const resumePoint = options.resume ? await loadResumePoint(options.outDir!, config) : undefined;
+  if (options.resume && !resumePoint) {
+    emit(createEvent('warning', { message: `${options.outDir} contains no checkpoint yet, so the run starts from the beginning.`, source: 'trainer' }));
+  }
+  const weights = resumePoint?.weights ?? model.initWeights(config.seed);
+  let reference = resumePoint?.reference;
   emit(
     createEvent('runStart', {
       runId: options.runId ?? `run-${startedAt}`,
@@ -106,67 +114,116 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
       usesReference,
       trainPairs: trainPairs.length,
       evalPairs: evalPairs.length,
+      ...(resumePoint ? { resumedFrom: { path: resumePoint.path, phase: resumePoint.phase, step: resumePoint.step } } : {}),
     }),
   );
 
+  const run: RunContext = { config, emit, control, checkpoints, latest: undefined };
   try {
-    await supervisedWarmup(config, model, weights, trainPairs, emit, control);
-
-    // The warmed-up policy, frozen, is the reference. Reference-free losses never build one.
-    const reference = usesReference ? cloneWeights(weights) : undefined;
-    const objective: PreferenceObjective = { model, terms, reference };
-    try {
-      const steps = await preferenceTraining(config, objective, weights, trainPairs, evalPairs, schedule, emit, control, options.outDir);
-      const summary = evaluate(config, objective, weights, evalPairs, steps, emit);
-      if (options.outDir) await saveCheckpoint(options.outDir, model, weights, steps, config, emit);
-      emit(
-        createEvent('runEnd', {
-          status: control.stopRequested ? 'stopped' : 'completed',
-          steps,
-          durationMs: Date.now() - startedAt,
-          summary,
-        }),
-      );
-    } finally {
-      if (reference) tf.dispose(Object.values(reference));
+    if (resumePoint?.phase !== 'train') {
+      await supervisedWarmup(run, model, weights, trainPairs, resumePoint);
+      if (control.stopRequested) {
+        const checkpoint = run.latest ? await saveCheckpoint(run, run.latest) : undefined;
+        emit(createEvent('runEnd', { status: 'stopped', steps: 0, durationMs: Date.now() - startedAt, summary: {}, ...(checkpoint ? { checkpoint } : {}) }));
+        return;
+      }
+      // The warmed-up policy, frozen, is the reference. Reference-free losses never build one.
+      if (usesReference) reference = cloneWeights(weights);
     }
+    const objective: PreferenceObjective = { model, terms, reference };
+    const resumeTraining = resumePoint?.phase === 'train' ? resumePoint : undefined;
+    const steps = await preferenceTraining(run, objective, weights, trainPairs, evalPairs, schedule, resumeTraining);
+
+    const checkpoint = run.latest ? await saveCheckpoint(run, run.latest) : undefined;
+    const summary = evaluate(config, objective, weights, evalPairs, steps, emit);
+    emit(
+      createEvent('runEnd', {
+        status: control.stopRequested ? 'stopped' : 'completed',
+        steps,
+        durationMs: Date.now() - startedAt,
+        summary,
+        skippedBatches: run.latest?.skippedBatches ?? 0,
+        ...(checkpoint ? { checkpoint } : {}),
+      }),
+    );
   } finally {
-    tf.dispose(Object.values(weights));
+    if (run.latest) run.latest.optimizer.dispose();
+    tf.dispose([...Object.values(weights), ...Object.values(reference ?? {})]);
   }
 }
 
+/** State shared by every phase: the config, the event sink, the stop flag and the checkpoint writer. */
+interface RunContext {
+  config: RunConfig;
+  emit: Emit;
+  control: RunControl;
+  checkpoints?: CheckpointManager;
+  /** The state at the last completed step; the final checkpoint saves it. Its optimizer is released at the end of the run. */
+  latest?: TrainingSnapshot;
+}
+
+/** Writes a checkpoint of `snapshot` when the run has an output directory, emits the event and returns its path. */
+async function saveCheckpoint(run: RunContext, snapshot: TrainingSnapshot): Promise<string | undefined> {
+  if (!run.checkpoints) return undefined;
+  const dir = await run.checkpoints.save(snapshot);
+  run.emit(createEvent('checkpoint', { step: snapshot.step, path: dir }));
+  return dir;
+}
+
+/** Makes the phase's optimizer and sampler, restored from `resumePoint` when it is of this phase. */
+function startPhase(config: RunConfig, pairs: TokenizedPair[], seed: number, resumePoint: ResumePoint | undefined): { optimizer: AdamW; sampler: PairSampler } {
+  const optimizer = createOptimizer(config);
+  const sampler = new PairSampler(pairs, seed);
+  if (resumePoint) {
+    optimizer.importState(resumePoint.optimizerState);
+    sampler.importState(resumePoint.sampler);
+  }
+  return { optimizer, sampler };
+}
+
 async function supervisedWarmup(
-  config: RunConfig,
+  run: RunContext,
   model: CausalLanguageModel,
   weights: Weights,
   pairs: TokenizedPair[],
-  emit: Emit,
-  control: RunControl,
+  resumePoint: ResumePoint | undefined,
 ): Promise<void> {
-  const { warmup, batchSize, maxGradNorm } = config.training;
+  const { config, emit, control } = run;
+  const { warmup, batchSize, maxGradNorm, checkpointEvery } = config.training;
   if (warmup.steps === 0) return;
-  const optimizer = createOptimizer(config);
-  const sampler = new PairSampler(pairs, config.seed + 1);
+  const { optimizer, sampler } = startPhase(config, pairs, config.seed + 1, resumePoint);
+  const guard = new NonFiniteGuard(config.training.onNonFinite, () => run.checkpoints?.latest, emit, resumePoint?.skippedBatches);
+  const snapshot = (step: number): TrainingSnapshot => ({ phase: 'warmup', step, weights, optimizer, sampler, skippedBatches: guard.skippedBatches });
+  let step = resumePoint?.step ?? 0;
+  run.latest = snapshot(step);
   try {
-    for (let step = 0; step < warmup.steps && !control.stopRequested; step++) {
+    while (step < warmup.steps && !control.stopRequested) {
       const started = Date.now();
+      const pairsOfBatch = sampler.next(batchSize);
       const batch = buildSequenceBatch(
-        sampler.next(batchSize).map((pair) => ({ promptIds: pair.promptIds, responseIds: pair.chosenIds })),
+        pairsOfBatch.map((pair) => ({ promptIds: pair.promptIds, responseIds: pair.chosenIds })),
         model.tokenizer.padId,
       );
       const { loss, gradients } = supervisedGradients(model, weights, batch);
       const tokens = batch.tokens;
       disposeBatch(batch);
-      checkFinite(loss, 'warmup', step);
 
       const clipped = clipByGlobalNorm(gradients, maxGradNorm);
-      optimizer.apply(weights, clipped.gradients, warmup.learningRate);
-      tf.dispose(Object.values(clipped.gradients));
+      try {
+        const pairIds = pairsOfBatch.map((pair) => pair.id);
+        if (guard.check({ phase: 'warmup', step: step + 1, loss, gradNorm: clipped.norm, pairIds })) {
+          optimizer.apply(weights, clipped.gradients, warmup.learningRate);
+        }
+      } finally {
+        tf.dispose(Object.values(clipped.gradients));
+      }
+      step++;
+      run.latest = snapshot(step);
 
       emit(
         createEvent('step', {
           phase: 'warmup',
-          step: step + 1,
+          step,
           maxSteps: warmup.steps,
           loss,
           learningRate: warmup.learningRate,
@@ -174,82 +231,90 @@ async function supervisedWarmup(
           tokens,
           tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - started) / 1000),
           metrics: { 'sft/nll': loss },
+          skippedBatches: guard.skippedBatches,
         }),
       );
+
+      // A checkpoint at the last warm-up step too, so that a resume can start preference training directly.
+      if (checkpointEvery > 0 && step % checkpointEvery === 0) await saveCheckpoint(run, run.latest);
       await yieldToEventLoop();
     }
   } finally {
-    optimizer.dispose();
+    // When stopped, the run still saves this phase's state, so its optimizer lives until the end of the run.
+    if (!control.stopRequested) {
+      optimizer.dispose();
+      run.latest = undefined;
+    }
   }
 }
 
-/** Returns the number of optimizer steps taken. */
+/** Returns the number of optimizer steps taken, counting those before a resume. */
 async function preferenceTraining(
-  config: RunConfig,
+  run: RunContext,
   objective: PreferenceObjective,
   weights: Weights,
   trainPairs: TokenizedPair[],
   evalPairs: TokenizedPair[],
   schedule: LearningRateSchedule,
-  emit: Emit,
-  control: RunControl,
-  outDir: string | undefined,
+  resumePoint: ResumePoint | undefined,
 ): Promise<number> {
+  const { config, emit, control } = run;
   const { maxSteps, batchSize, gradientAccumulationSteps, learningRate: baseRate, maxGradNorm, evalEvery, checkpointEvery } = config.training;
-  const optimizer = createOptimizer(config);
-  const sampler = new PairSampler(trainPairs, config.seed + 2);
-  let step = 0;
-  try {
-    while (step < maxSteps && !control.stopRequested) {
-      const started = Date.now();
-      const learningRate = schedule.learningRate(step, maxSteps, baseRate);
+  const { optimizer, sampler } = startPhase(config, trainPairs, config.seed + 2, resumePoint);
+  const guard = new NonFiniteGuard(config.training.onNonFinite, () => run.checkpoints?.latest, emit, resumePoint?.skippedBatches);
+  const snapshot = (step: number): TrainingSnapshot => ({
+    phase: 'train',
+    step,
+    weights,
+    reference: objective.reference,
+    optimizer,
+    sampler,
+    skippedBatches: guard.skippedBatches,
+  });
+  let step = resumePoint?.step ?? 0;
+  // The final checkpoint saves this state even when no step is left to take.
+  run.latest = snapshot(step);
+  while (step < maxSteps && !control.stopRequested) {
+    const started = Date.now();
+    const learningRate = schedule.learningRate(step, maxSteps, baseRate);
 
-      // Forward and backward over the micro-batches; gradients are averaged.
-      const sums = emptyMetricSums();
-      let lossTotal = 0;
-      let tokens = 0;
-      let accumulated: Record<string, tf.Tensor> | undefined;
-      for (let micro = 0; micro < gradientAccumulationSteps; micro++) {
-        const batch = buildPairBatch(sampler.next(batchSize), objective.model.tokenizer.padId);
-        const result = preferenceGradients(objective, weights, batch, sums);
-        tokens += batch.tokens;
-        const batchIds = batch.pairIds;
-        disposeBatch(batch);
-        lossTotal += result.loss;
-        checkFinite(result.loss, 'train', step + 1, batchIds);
-        accumulated = addGradients(accumulated, result.gradients, 1 / gradientAccumulationSteps);
+    // Batches, forward and backward: gradients of the mean loss over every pair of the micro-batches.
+    const sums = emptyMetricSums();
+    const microBatches = Array.from({ length: gradientAccumulationSteps }, () => sampler.next(batchSize));
+    const result = accumulatePreferenceGradients(objective, weights, microBatches, sums);
+
+    // Clip, check for NaN and infinity, update.
+    const clipped = clipByGlobalNorm(result.gradients, maxGradNorm);
+    try {
+      if (guard.check({ phase: 'train', step: step + 1, loss: result.loss, gradNorm: clipped.norm, pairIds: result.pairIds })) {
+        optimizer.apply(weights, clipped.gradients, learningRate);
       }
-
-      // Clip, update.
-      const clipped = clipByGlobalNorm(accumulated!, maxGradNorm);
-      optimizer.apply(weights, clipped.gradients, learningRate);
+    } finally {
       tf.dispose(Object.values(clipped.gradients));
-      step++;
-
-      // Report.
-      emit(
-        createEvent('step', {
-          phase: 'train',
-          step,
-          maxSteps,
-          loss: lossTotal / gradientAccumulationSteps,
-          learningRate,
-          gradNorm: clipped.norm,
-          tokens,
-          tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - started) / 1000),
-          metrics: finalizeMetrics(sums),
-        }),
-      );
-
-      // Periodic evaluation and checkpoint; the final ones are done by the caller.
-      if (evalEvery > 0 && step % evalEvery === 0 && step < maxSteps) evaluate(config, objective, weights, evalPairs, step, emit);
-      if (outDir && checkpointEvery > 0 && step % checkpointEvery === 0 && step < maxSteps) {
-        await saveCheckpoint(outDir, objective.model, weights, step, config, emit);
-      }
-      await yieldToEventLoop();
     }
-  } finally {
-    optimizer.dispose();
+    step++;
+    run.latest = snapshot(step);
+
+    // Report.
+    emit(
+      createEvent('step', {
+        phase: 'train',
+        step,
+        maxSteps,
+        loss: result.loss,
+        learningRate,
+        gradNorm: clipped.norm,
+        tokens: result.tokens,
+        tokensPerSecond: result.tokens / Math.max(1e-3, (Date.now() - started) / 1000),
+        metrics: finalizeMetrics(sums),
+        skippedBatches: guard.skippedBatches,
+      }),
+    );
+
+    // Periodic evaluation and checkpoint; the final ones are done by the caller.
+    if (evalEvery > 0 && step % evalEvery === 0 && step < maxSteps) evaluate(config, objective, weights, evalPairs, step, emit);
+    if (checkpointEvery > 0 && step % checkpointEvery === 0 && step < maxSteps) await saveCheckpoint(run, run.latest);
+    await yieldToEventLoop();
   }
   return step;
 }
@@ -280,46 +345,13 @@ function evaluate(
   return { loss, ...metrics, ties: sums.ties };
 }
 
-async function saveCheckpoint(outDir: string, model: CausalLanguageModel, weights: Weights, step: number, config: RunConfig, emit: Emit): Promise<void> {
-  const dir = path.join(outDir, 'checkpoint');
-  await writeCheckpoint(dir, weights, {
-    format: 'radpo-checkpoint',
-    formatVersion: 1,
-    step,
-    phase: 'train',
-    model: model.config,
-    runConfig: config,
-  });
-  emit(createEvent('checkpoint', { step, path: dir }));
-}
-
 function createOptimizer(config: RunConfig): AdamW {
   const { adamBeta1, adamBeta2, adamEpsilon, weightDecay } = config.training;
   return new AdamW({ beta1: adamBeta1, beta2: adamBeta2, epsilon: adamEpsilon, weightDecay });
 }
 
-function addGradients(
-  total: Record<string, tf.Tensor> | undefined,
-  gradients: Record<string, tf.Tensor>,
-  scale: number,
-): Record<string, tf.Tensor> {
-  const next: Record<string, tf.Tensor> = {};
-  for (const [name, gradient] of Object.entries(gradients)) {
-    next[name] = tf.tidy(() => (total ? tf.add(total[name], tf.mul(gradient, scale)) : tf.mul(gradient, scale)));
-    gradient.dispose();
-    total?.[name]?.dispose();
-  }
-  return next;
-}
-
 function cloneWeights(weights: Weights): Weights {
   return Object.fromEntries(Object.entries(weights).map(([name, tensor]) => [name, tf.clone(tensor)]));
-}
-
-function checkFinite(loss: number, phase: 'warmup' | 'train', step: number, pairIds: string[] = []): void {
-  if (Number.isFinite(loss)) return;
-  const ids = pairIds.length > 0 ? ` Pairs in the batch: ${pairIds.join(', ')}.` : '';
-  throw new RadpoError('numeric', `the ${phase} loss became ${loss} at step ${step}.${ids} Lower the learning rate or check the data.`);
 }
 
 function newTokenizationStats(): PairTokenizationStats {
@@ -340,27 +372,4 @@ function reportTokenization(stats: PairTokenizationStats, emit: Emit): void {
 /** Lets subscribers (progress bars, signal handlers) run between steps of the otherwise synchronous math. */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Draws batches without replacement, reshuffling with a seeded generator at each epoch. */
-class PairSampler {
-  private readonly rng;
-  private order: number[] = [];
-  private position = 0;
-
-  constructor(private readonly pairs: TokenizedPair[], seed: number) {
-    this.rng = createRng(seed);
-  }
-
-  next(size: number): TokenizedPair[] {
-    const batch: TokenizedPair[] = [];
-    while (batch.length < Math.min(size, this.pairs.length)) {
-      if (this.position >= this.order.length) {
-        this.order = this.rng.shuffle(this.pairs.map((_, i) => i));
-        this.position = 0;
-      }
-      batch.push(this.pairs[this.order[this.position++]]);
-    }
-    return batch;
-  }
 }

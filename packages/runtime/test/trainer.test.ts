@@ -50,7 +50,8 @@ describe('trainer', () => {
     assert.ok(Math.abs(steps[0].loss - Math.LN2) < 1e-4, `first loss ${steps[0].loss}`);
 
     const initial = new BuiltinTransformer({ ...config.model, maxPositions: config.model.maxLength }).initWeights(config.seed);
-    const { weights, metadata } = await readCheckpoint(path.join(outDir, 'checkpoint'));
+    const { weights, metadata, groups } = await readCheckpoint(outDir);
+    tf.dispose(Object.values(groups).flatMap((tensors) => Object.values(tensors)));
     assert.equal(metadata.step, 4);
     assert.deepEqual(Object.keys(weights).sort(), Object.keys(initial).sort());
     const unchanged = Object.keys(initial).filter((name) => {

@@ -1,10 +1,12 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { RadpoError, type PluginRegistry, type RunEvent } from '@radpo/core';
 import { resolveRunConfig, train, type RunConfig } from '@radpo/runtime';
 import { readConfigFile } from '../config-file';
-import { ConsoleReporter, formatSummary } from '../reporters/console-reporter';
+import { ConsoleReporter, formatDataSummary, formatSummary } from '../reporters/console-reporter';
 import { RunDirectory, defaultRunDirectory } from '../run-directory';
+import { RunLock } from '../run-lock';
 
 /** Flags of `radpo train`, as commander parses them. */
 export interface TrainFlags {
@@ -25,10 +27,12 @@ export interface TrainFlags {
   maxPromptLength?: number;
   warmupSteps?: number;
   evalEvery?: number;
+  checkpointEvery?: number;
   backend?: string;
   map?: string[];
   onBadRow?: string;
   degeneratePairs?: string;
+  resume?: string;
 }
 
 const REWARD_AUGMENT = 'reward-augment';
@@ -74,14 +78,45 @@ export function buildRunConfig(flags: TrainFlags, registry: PluginRegistry): Run
   if (flags.batchSize !== undefined) training.batchSize = flags.batchSize;
   if (flags.gradientAccumulation !== undefined) training.gradientAccumulationSteps = flags.gradientAccumulation;
   if (flags.evalEvery !== undefined) training.evalEvery = flags.evalEvery;
+  if (flags.checkpointEvery !== undefined) training.checkpointEvery = flags.checkpointEvery;
   if (flags.warmupSteps !== undefined) training.warmup = { ...(training.warmup ?? {}), steps: flags.warmupSteps };
 
   const resolved = resolveRunConfig(config, flags.config ? `configuration (${flags.config} and flags)` : 'configuration');
   // Plugin names and options are checked now, so a typo fails before any data is read.
-  for (const term of resolved.losses) registry.resolveOptions('loss', term.name, term.options);
-  for (const transform of resolved.transforms) registry.resolveOptions('transform', transform.name, transform.options);
-  registry.resolveOptions('scheduler', resolved.training.scheduler.name, resolved.training.scheduler.options);
+  checkPluginOptions(resolved, registry);
   return resolved;
+}
+
+/**
+ * Reads the configuration of an interrupted run from `dir/config.json`. Only --backend may be given
+ * beside --resume: every other flag would change the run, and the resumed metrics would no longer
+ * continue the interrupted ones.
+ */
+export function buildResumeConfig(dir: string, flags: TrainFlags, registry: PluginRegistry): RunConfig {
+  const conflicting = Object.entries(flags)
+    .filter(([name, value]) => value !== undefined && name !== 'resume' && name !== 'backend')
+    .map(([name]) => `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`);
+  if (conflicting.length > 0) {
+    throw new RadpoError(
+      'config',
+      `--resume continues the run with the configuration in ${path.join(dir, 'config.json')}; drop ${conflicting.join(', ')} (only --backend may change).`,
+    );
+  }
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) {
+    throw new RadpoError('io', `${dir} contains no run to resume: ${file} is missing. Pass the --out directory of the interrupted run.`);
+  }
+  const raw = readConfigFile(file) as Record<string, unknown>;
+  if (flags.backend !== undefined) raw.backend = flags.backend;
+  const resolved = resolveRunConfig(raw, `configuration (${file})`);
+  checkPluginOptions(resolved, registry);
+  return resolved;
+}
+
+function checkPluginOptions(config: RunConfig, registry: PluginRegistry): void {
+  for (const term of config.losses) registry.resolveOptions('loss', term.name, term.options);
+  for (const transform of config.transforms) registry.resolveOptions('transform', transform.name, transform.options);
+  registry.resolveOptions('scheduler', config.training.scheduler.name, config.training.scheduler.options);
 }
 
 function parseFieldMap(entries: string[]): Record<string, string> {
@@ -102,12 +137,33 @@ export interface TrainCommandIo {
   interactive: boolean;
 }
 
-/** Runs `radpo train`: resolves the config, prepares the run directory, trains and reports. */
-export async function runTrainCommand(flags: TrainFlags, registry: PluginRegistry, io: TrainCommandIo): Promise<void> {
-  const config = buildRunConfig(flags, registry);
-  const outDir = flags.out ?? defaultRunDirectory(config.losses.map((term) => term.name), config.transforms.some((t) => t.name === REWARD_AUGMENT));
-  const runDir = new RunDirectory(outDir, flags.overwrite ?? false);
-  runDir.writeJson('config.json', config);
+/**
+ * Runs `radpo train`: resolves the config, prepares the run directory, trains and reports. Returns
+ * the run's status: `stopped` after Ctrl-C, when the CLI exits with 130.
+ */
+export async function runTrainCommand(flags: TrainFlags, registry: PluginRegistry, io: TrainCommandIo): Promise<'completed' | 'stopped'> {
+  const resume = flags.resume !== undefined;
+  const config = resume ? buildResumeConfig(flags.resume!, flags, registry) : buildRunConfig(flags, registry);
+  const outDir =
+    flags.resume ?? flags.out ?? defaultRunDirectory(config.losses.map((term) => term.name), config.transforms.some((t) => t.name === REWARD_AUGMENT));
+  const lock = RunLock.acquire(outDir);
+  try {
+    return await trainInDirectory(flags, registry, io, config, outDir, resume);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainInDirectory(
+  flags: TrainFlags,
+  registry: PluginRegistry,
+  io: TrainCommandIo,
+  config: RunConfig,
+  outDir: string,
+  resume: boolean,
+): Promise<'completed' | 'stopped'> {
+  const runDir = new RunDirectory(outDir, flags.overwrite ?? false, resume);
+  if (!resume) runDir.writeJson('config.json', config);
 
   const reporter = new ConsoleReporter(io.interactive, io.stderr);
   const stop = new AbortController();
@@ -121,12 +177,14 @@ export async function runTrainCommand(flags: TrainFlags, registry: PluginRegistr
   process.on('SIGINT', onInterrupt);
 
   let lastEnd: RunEvent<'runEnd'> | undefined;
+  const reads: RunEvent<'read'>[] = [];
   try {
     await lastValueFrom(
-      train({ config, registry, outDir, runId: path.basename(outDir), stopSignal: stop.signal }).pipe(
+      train({ config, registry, outDir, runId: path.basename(outDir), resume, stopSignal: stop.signal }).pipe(
         tap((event) => {
           runDir.appendEvent(event);
           reporter.handle(event);
+          if (event.type === 'read') reads.push(event);
           if (event.type === 'runEnd') lastEnd = event;
         }),
       ),
@@ -136,9 +194,20 @@ export async function runTrainCommand(flags: TrainFlags, registry: PluginRegistr
     reporter.close();
   }
 
-  if (lastEnd) {
-    runDir.writeJson('summary.json', { status: lastEnd.status, steps: lastEnd.steps, heldOut: lastEnd.summary });
-    io.stdout(`Held-out metrics (${outDir}):`);
-    for (const line of formatSummary(lastEnd.summary)) io.stdout(line);
+  if (!lastEnd) return 'completed';
+  runDir.writeJson('summary.json', {
+    status: lastEnd.status,
+    steps: lastEnd.steps,
+    heldOut: lastEnd.summary,
+    data: reads.map(({ split, file, rowsRead, rowsYielded, skipped, flagged, duplicateIds }) => ({ split, file, rowsRead, rowsYielded, skipped, flagged, duplicateIds })),
+    skippedBatches: lastEnd.skippedBatches ?? 0,
+    checkpoint: lastEnd.checkpoint,
+  });
+  for (const line of formatDataSummary(reads, lastEnd.skippedBatches ?? 0)) io.stdout(line);
+  io.stdout(`Held-out metrics (${outDir}):`);
+  for (const line of formatSummary(lastEnd.summary)) io.stdout(line);
+  if (lastEnd.status === 'stopped') {
+    io.stdout(lastEnd.checkpoint ? `Stopped; continue with: radpo train --resume ${outDir}` : 'Stopped before the first step; nothing was saved.');
   }
+  return lastEnd.status;
 }

@@ -27,12 +27,9 @@ export class ConsoleReporter {
       case 'transform':
         this.write(`${event.transform} (${event.split}): ${formatCounts(event.stats)}`);
         break;
-      case 'read': {
-        const skipped = Object.keys(event.skipped).length > 0 ? `; skipped ${formatCounts(event.skipped)}` : '';
-        const flagged = Object.keys(event.flagged).length > 0 ? `; kept degenerate pairs: ${formatCounts(event.flagged)}` : '';
-        this.write(`read ${event.file} (${event.split}): ${event.rowsYielded} of ${event.rowsRead} rows${skipped}${flagged}`);
+      case 'read':
+        this.write(describeRead(event));
         break;
-      }
       case 'warning':
         this.clearBar();
         this.write(`warning (${event.source}): ${event.message}`);
@@ -53,7 +50,10 @@ export class ConsoleReporter {
         break;
       case 'runEnd':
         this.clearBar();
-        this.write(`run ${event.status} after ${event.steps} steps in ${(event.durationMs / 1000).toFixed(1)} s`);
+        this.write(
+          `run ${event.status} after ${event.steps} steps in ${(event.durationMs / 1000).toFixed(1)} s` +
+            (event.skippedBatches ? `; ${event.skippedBatches} batches skipped for non-finite values` : ''),
+        );
         break;
     }
   }
@@ -105,6 +105,21 @@ function formatCounts(counts: Record<string, number>): string {
   return Object.entries(counts)
     .map(([key, value]) => `${key} ${value}`)
     .join(', ');
+}
+
+/** Describes a read event in one line: rows kept, skips and kept degenerate pairs by reason, repeated ids. */
+function describeRead(event: RunEvent<'read'>): string {
+  const skipped = Object.keys(event.skipped).length > 0 ? `; skipped ${formatCounts(event.skipped)}` : '';
+  const flagged = Object.keys(event.flagged).length > 0 ? `; kept degenerate pairs: ${formatCounts(event.flagged)}` : '';
+  const duplicates = event.duplicateIds > 0 ? `; repeated ids ${event.duplicateIds}` : '';
+  return `read ${event.file} (${event.split}): ${event.rowsYielded} of ${event.rowsRead} rows${skipped}${flagged}${duplicates}`;
+}
+
+/** Lines for the end of a run: what reading skipped and flagged, by file and reason, and batches skipped for non-finite values. */
+export function formatDataSummary(reads: RunEvent<'read'>[], skippedBatches: number): string[] {
+  const lines = reads.map((event) => `  ${describeRead(event)}`);
+  if (skippedBatches > 0) lines.push(`  batches skipped for a non-finite loss or gradient: ${skippedBatches}`);
+  return lines.length > 0 ? ['Data:', ...lines] : [];
 }
 
 /** Formats the held-out summary as aligned lines for the end of a run. */
