@@ -27,14 +27,15 @@ export interface RowLocation {
   format: DataFormat;
 }
 
-/** Names a row in prose: `line 3` in JSONL, `element 3` in a JSON array. */
+/** Names a row in prose: `line 3` in JSONL, `element 3` in a JSON array, `row 3` in Parquet. */
 export function describeRow(location: RowLocation): string {
-  return `${location.format === 'json' ? 'element' : 'line'} ${location.line}`;
+  const noun = location.format === 'json' ? 'element' : location.format === 'parquet' ? 'row' : 'line';
+  return `${noun} ${location.line}`;
 }
 
 /**
- * Builds the DataError for a bad row. For JSON arrays the detail starts with `element N`, because
- * the `file:N` prefix that DataError writes would otherwise read as a line number.
+ * Builds the DataError for a bad row. For JSON arrays and Parquet the detail starts with `element N`
+ * or `row N`, because the `file:N` prefix that DataError writes would otherwise read as a line number.
  */
 export function badRow(
   location: RowLocation,
@@ -43,7 +44,7 @@ export function badRow(
   field?: string,
   cause?: unknown,
 ): DataError {
-  const text = location.format === 'json' ? `${describeRow(location)}: ${detail}` : detail;
+  const text = location.format === 'jsonl' ? detail : `${describeRow(location)}: ${detail}`;
   return new DataError(
     { file: location.file, line: location.line, ...(field === undefined ? {} : { field }) },
     reason,
