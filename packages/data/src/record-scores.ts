@@ -67,8 +67,8 @@ export function readScores(
  * `radpo augment` writes: objects of attribute name to number. Returns undefined when either is absent.
  */
 function readAttributeScores(row: Record<string, unknown>, location: RowLocation): PairScores['attributes'] {
-  const chosen = row.attributes_chosen;
-  const rejected = row.attributes_rejected;
+  const chosen = parseJsonText(row.attributes_chosen);
+  const rejected = parseJsonText(row.attributes_rejected);
   if (!isJsonObject(chosen) || !isJsonObject(rejected)) return undefined;
   const read = (values: Record<string, unknown>, field: string): Record<string, number> =>
     Object.fromEntries(
@@ -81,6 +81,16 @@ function readAttributeScores(row: Record<string, unknown>, location: RowLocation
       }),
     );
   return { chosen: read(chosen, 'attributes_chosen'), rejected: read(rejected, 'attributes_rejected') };
+}
+
+/** Parquet stores the attribute objects as JSON text; JSON files store them as objects. */
+function parseJsonText(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
 }
 
 function lookUpScore(row: Record<string, unknown>, mappedPath: string | undefined, key: string): ScoreLookup {
