@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { runTrainCommand, type TrainFlags } from './commands/train';
+import { addAugmentCommand } from './commands/augment-program';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -69,6 +70,8 @@ export function createProgram(): Command {
         interactive: Boolean(process.stderr.isTTY),
       });
     });
+
+  addAugmentCommand(program, registry);
 
   return program;
 }

@@ -115,7 +115,7 @@ function trlParquetSchema(): ParquetSchemaElement[] {
     { name: 'attributes_chosen', type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type: 'OPTIONAL' },
     { name: 'attributes_rejected', type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type: 'OPTIONAL' },
   ];
-  return [{ name: 'root', num_children: 9 }, ...columns];
+  return [{ name: 'root', num_children: PARQUET_COLUMNS.length }, ...columns];
 }
 
 const PARQUET_COLUMNS: (keyof TrlPreferenceRow)[] = [
@@ -150,10 +150,18 @@ function parquetWriter(file: string, descriptor: number): PreferenceWriter {
         name,
         data: rows.map((row) => (name.startsWith('attributes_') && row[name] !== undefined ? JSON.stringify(row[name]) : (row[name] ?? null))),
       }));
-      await writer.write({ columnData, rowGroupSize: rows.length });
+      try {
+        await writer.write({ columnData, rowGroupSize: rows.length });
+      } catch (error) {
+        throw ioError(file, error as Error);
+      }
     },
     async close() {
-      writer.finish();
+      try {
+        writer.finish();
+      } catch (error) {
+        throw ioError(file, error as Error);
+      }
     },
   };
 }

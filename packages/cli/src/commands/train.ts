@@ -84,7 +84,7 @@ export function buildRunConfig(flags: TrainFlags, registry: PluginRegistry): Run
   return resolved;
 }
 
-function parseFieldMap(entries: string[]): Record<string, string> {
+export function parseFieldMap(entries: string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const entry of entries) {
     const match = /^([A-Za-z]+)=(.+)$/.exec(entry);
