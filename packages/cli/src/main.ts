@@ -3,6 +3,7 @@ import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { runTrainCommand, type TrainFlags } from './commands/train';
 import { addAugmentCommand } from './commands/augment-program';
+import { addRelabelCommand } from './commands/relabel';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -72,6 +73,7 @@ export function createProgram(): Command {
     });
 
   addAugmentCommand(program, registry);
+  addRelabelCommand(program);
 
   return program;
 }

@@ -17,6 +17,7 @@ import type { RunConfig } from './config';
 import { prepareRecords } from './dataset';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
 import { BuiltinTransformer } from './model/builtin-transformer';
+import { saveReferenceCheckpoint } from './reference-checkpoint';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
 import { AdamW, clipByGlobalNorm } from './optimizer';
 import {
@@ -114,6 +115,7 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
     // The warmed-up policy, frozen, is the reference. Reference-free losses never build one.
     const reference = usesReference ? cloneWeights(weights) : undefined;
+    if (reference && options.outDir) await saveReferenceCheckpoint(options.outDir, model, reference, config);
     const objective: PreferenceObjective = { model, terms, reference };
     try {
       const steps = await preferenceTraining(config, objective, weights, trainPairs, evalPairs, schedule, emit, control, options.outDir);
