@@ -65,7 +65,7 @@ function jsonWriter(file: string, descriptor: number, format: DataFormat, gzip: 
 
   const send = async (text: string) => {
     if (failure) throw ioError(file, failure);
-    if (!sink.write(text)) await Promise.race([once(sink, 'drain'), once(sink, 'error')]);
+    if (!sink.write(text)) await drained(sink);
     if (failure) throw ioError(file, failure);
   };
 
@@ -89,6 +89,22 @@ function jsonWriter(file: string, descriptor: number, format: DataFormat, gzip: 
       if (failure) throw ioError(file, failure);
     },
   };
+}
+
+/** Resolves on the stream's next 'drain', or rejects on its next 'error', and leaves no listener behind. */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      stream.off('error', onError);
+      resolve();
+    };
+    const onError = (error: Error) => {
+      stream.off('drain', onDrain);
+      reject(error);
+    };
+    stream.once('drain', onDrain);
+    stream.once('error', onError);
+  });
 }
 
 function ioError(file: string, error: Error): RadpoError {

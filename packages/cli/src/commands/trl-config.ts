@@ -9,16 +9,15 @@ export const TRL_LOSS_TYPES: Readonly<Record<string, string>> = {
 
 /**
  * Writes the TRL `DPOConfig` settings that match a radpo run configuration and the first loss term's
- * resolved options, as YAML lines for
- * `trl dpo --config`. Only the first loss term maps; a run with several terms, or a loss without a
+ * resolved options, as YAML lines. Only the first loss term maps; a run with several terms, or a loss without a
  * TRL counterpart, gets a comment saying what did not carry over. Field names follow TRL's
  * DPOConfig (`loss_type`, `beta`, `label_smoothing`, `max_length`, `max_prompt_length`, ...).
  */
 export function formatTrlDpoConfig(config: RunConfig, options: Record<string, unknown>, dataFile: string): string[] {
   const [term, ...others] = config.losses;
   const lossType = TRL_LOSS_TYPES[term.name];
-  const lines = [`# TRL DPOConfig for the radpo settings below; train with: trl dpo --config <this file>`];
-  lines.push(`# data: ${dataFile} (TRL conversational preference rows: prompt, chosen, rejected)`);
+  const lines = ['# TRL DPOConfig fields that match this radpo run (YAML; the keys are DPOConfig arguments)'];
+  lines.push(`# training data: ${dataFile} (TRL conversational preference rows: prompt, chosen, rejected)`);
 
   if (lossType === undefined) {
     lines.push(`# radpo loss "${term.name}" has no TRL loss_type counterpart; sigmoid (DPO) is written instead.`);
