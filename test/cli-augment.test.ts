@@ -13,7 +13,7 @@ function readJsonl(file: string): Array<Record<string, any>> {
     .map((line) => JSON.parse(line));
 }
 
-/** The number after a label in the augment report, such as "rows written   2000". */
+/** Returns the number after a label in the augment report, such as "rows written   2000". */
 function reported(stdout: string, label: string): number {
   const match = new RegExp(`^\\s+${label}\\s+(\\d+)`, 'm').exec(stdout);
   assert.ok(match, `no "${label}" line in:\n${stdout}`);

@@ -15,8 +15,9 @@ export interface Candidate {
 }
 
 /**
- * Scored responses to one prompt. `complete` is true when the row held every response (UltraFeedback);
- * otherwise the row is one response, and the reader groups adjacent rows with an equal prompt (HelpSteer2).
+ * Scored responses to one prompt. `complete` is true when the row contained every response
+ * (UltraFeedback). Otherwise the row is one response, and the reader groups adjacent rows with an
+ * equal prompt (HelpSteer2).
  */
 export interface CandidateGroup {
   prompt: Conversation;
@@ -74,7 +75,7 @@ export function readCandidateGroup(shape: CandidateShape, row: Record<string, un
 /**
  * NeMo-Aligner's regression reward-model format: `text` is the conversation as
  * `<extra_id_0>System\n...\n<extra_id_1>User\n...\n<extra_id_1>Assistant\n...\n<extra_id_2>` and
- * `label` holds 9 attribute scores. The final Assistant turn is the response. The candidate's score
+ * `label` contains 9 attribute scores. The final Assistant turn is the response. The candidate's score
  * is helpfulness, HelpSteer2's main attribute.
  */
 function readNemoRow(row: Record<string, unknown>, location: RowLocation, id: string): CandidateGroup {

@@ -8,7 +8,7 @@ export interface NumberedValue {
 }
 
 /**
- * Yields the rows of a Parquet file as objects, one row group at a time, so memory holds one row
+ * Yields the rows of a Parquet file as objects, one row group at a time, so memory keeps one row
  * group's rows. Lists and structs come out as arrays and objects. INT64 values arrive from hyparquet
  * as bigint and are converted to numbers, which is exact up to 2^53.
  */

@@ -18,7 +18,7 @@ export interface PreferenceWriterOptions {
 export interface PreferenceWriter {
   readonly file: string;
   readonly format: DataFormat;
-  /** Writes a batch and resolves once the output accepted it, so memory holds about one batch. */
+  /** Writes a batch and resolves once the output accepted it, so memory keeps about one batch. */
   write(records: readonly PreferenceRecord[]): Promise<void>;
   /** Flushes and closes the file. A Parquet file is valid only after close. */
   close(): Promise<void>;
@@ -50,7 +50,7 @@ function openOutput(file: string, overwrite: boolean): number {
         cause: error,
       });
     }
-    throw new RadpoError('io', `cannot create "${file}": ${(error as Error).message}`, { cause: error });
+    throw new RadpoError('io', `failed to create "${file}": ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -9,8 +9,8 @@ export const DATA_FORMATS: readonly DataFormat[] = ['jsonl', 'json', 'parquet'];
 /**
  * How pairs are built from several scored responses to one prompt (UltraFeedback's raw completions,
  * HelpSteer2's rows). `best-vs-random` (the default, as in UltraFeedback binarized and Zhang et al.,
- * 2024) pairs the highest-scored response with one other response drawn by the seeded generator;
- * `best-vs-worst` pairs the highest with the lowest; `all-pairs` yields every pair of responses
+ * 2024) pairs the highest-scored response with one other response drawn by the seeded generator.
+ * `best-vs-worst` pairs the highest with the lowest. `all-pairs` yields every pair of responses
  * whose scores differ, the higher-scored one as chosen.
  */
 export type PairingRule = 'best-vs-random' | 'best-vs-worst' | 'all-pairs';
@@ -82,7 +82,7 @@ export interface ReadOptions {
   onBadRow?: BadRowPolicy;
   /** Degenerate-pair policy: `keep` (default), `skip` or `fail`; see DegeneratePairPolicy. */
   onDegeneratePair?: DegeneratePairPolicy;
-  /** How pairs are built from several scored responses to one prompt. Default `best-vs-random`. */
+  /** Rule that builds pairs from several scored responses to one prompt. Default `best-vs-random`. */
   pairing?: PairingRule;
   /** Seed of the generator that `best-vs-random` draws the other response with. Default 0. */
   seed?: number;

@@ -25,8 +25,8 @@ export const NO_DISTINCT_SCORES = 'no-distinct-scores';
  * `.json.gz`), or a `.parquet` file, parsing one row at a time. Each record gets `origin` (file and
  * 1-based line, element or row number) and an `id`.
  *
- * Rows of scored single responses (HelpSteer2) are grouped while adjacent rows share a prompt, and
- * rows that list scored responses (UltraFeedback completions) form a group each; each group becomes
+ * Rows of scored single responses (HelpSteer2) are grouped while adjacent rows share a prompt. A row
+ * that lists scored responses (UltraFeedback completions) is a group of its own. Each group becomes
  * pairs by `options.pairing`. A group with one response yields nothing and is counted in
  * `stats.skipped["single-candidate"]`, whatever onBadRow says, and so is a group without two
  * distinct scores under `all-pairs`, as "no-distinct-scores". Memory holds one row, or one group of candidate rows.

@@ -29,8 +29,9 @@ export interface RowLocation {
 
 /** Names a row in prose: `line 3` in JSONL, `element 3` in a JSON array, `row 3` in Parquet. */
 export function describeRow(location: RowLocation): string {
-  const noun = location.format === 'json' ? 'element' : location.format === 'parquet' ? 'row' : 'line';
-  return `${noun} ${location.line}`;
+  if (location.format === 'json') return `element ${location.line}`;
+  if (location.format === 'parquet') return `row ${location.line}`;
+  return `line ${location.line}`;
 }
 
 /**

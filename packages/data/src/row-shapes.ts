@@ -54,9 +54,9 @@ export function readShapedPair(shape: PairShape, row: Record<string, unknown>, l
 }
 
 /**
- * Anthropic HH-RLHF: `chosen` and `rejected` each hold the whole dialogue as `\n\nHuman: ...` and
+ * Anthropic HH-RLHF: `chosen` and `rejected` each contain the whole dialogue as `\n\nHuman: ...` and
  * `\n\nAssistant: ...` turns. The prompt is the run of leading turns both share, cut back to end
- * with a Human turn; the response is what follows, as text when it is one Assistant turn.
+ * with a Human turn. The response is what follows, as text when it is one Assistant turn.
  */
 function readHhPair(row: Record<string, unknown>, location: RowLocation): RawPairText {
   const paths = { prompt: 'chosen', chosen: 'chosen', rejected: 'rejected' };
@@ -83,8 +83,9 @@ function readHhPair(row: Record<string, unknown>, location: RowLocation): RawPai
 }
 
 /**
- * Identical whole dialogues leave no response to split off, so such a pair cannot be kept even under
- * onDegeneratePair "keep"; the reader then applies onBadRow to it, as for TRL rows with an implicit prompt.
+ * Builds the error for identical whole dialogues. They leave no response to split off, so such a pair
+ * cannot be kept even under onDegeneratePair "keep", and the reader applies onBadRow to it, as for
+ * TRL rows with an implicit prompt.
  */
 function identicalDialogues(location: RowLocation, paths: RawPairText['paths']) {
   return badRow(
@@ -107,7 +108,7 @@ function parseHhDialogue(text: string, location: RowLocation, field: string): Ch
   return messages;
 }
 
-/** A single assistant turn becomes its text; several turns stay a message list. */
+/** Returns a single assistant turn as its text, and several turns as a message list. */
 function responseOf(messages: ChatMessage[]): Conversation {
   return messages.length === 1 && messages[0].role === 'assistant' ? messages[0].content : messages;
 }

@@ -19,7 +19,7 @@ export interface ScoreScale extends ScoreRange {
  * Reads a whole file once and returns the range of its scores, for reward augmentation's
  * `scale: "detect"`: the scale must be known before the first pair is conditioned, so a streaming
  * run cannot find it on the way. The result is the observed range, so a file whose scores never
- * reach the ends of the true scale yields a narrower one; set the scale explicitly when it is known.
+ * reach the ends of the true scale yields a narrower one. Set the scale explicitly when it is known.
  * Throws a RadpoError with code `data` when no pair has scores.
  */
 export async function scanScoreScale(file: string, options: ReadOptions = {}): Promise<ScoreScale> {

@@ -15,8 +15,8 @@ import { resolveRewardAugmentOptions, type ResolvedRewardAugmentOptions, type Re
 type Split = TransformContext['split'];
 
 /**
- * Counts of one pass over a split. `ties` counts input pairs with equal scores under every tie policy;
- * `tiesDropped` counts tied pairs removed under `ties: "drop"`. `inconsistent` counts pairs that the
+ * Counts of one pass over a split. `ties` counts input pairs with equal scores under every tie policy,
+ * and `tiesDropped` counts tied pairs removed under `ties: "drop"`. `inconsistent` counts pairs that the
  * consistency filter removed. Of the pairs left, `augmented` were conditioned, and `unaugmentedKept`
  * and `unaugmentedDropped` are those that `fraction` left out.
  */
@@ -56,7 +56,7 @@ interface CheckedPair {
  * prompts are conditioned on `evalGoal` with no swap and no second copy. With `attributes`, the goal
  * is the response's score on each named attribute, and held-out prompts get each attribute's evalGoal.
  *
- * Both passes stream. The training pass holds one record, or one selection window of pairs (1000)
+ * Both passes stream. The training pass keeps one record, or one selection window of pairs (1000)
  * when 0 < fraction < 1. Each call to `apply` or `applyEval` resets the counts of its split, so
  * `stats` reports the latest pass (in progress or finished).
  */
@@ -64,7 +64,7 @@ export function createRewardAugment(options: RewardAugmentOptions = {}): RewardA
   const resolved = resolveRewardAugmentOptions(options);
   const counts: Record<Split, RewardAugmentStats> = { train: emptyStats(), eval: emptyStats() };
   const multi = resolved.attributes.length > 0;
-  // With attributes, the overall score reaches the text only through {score}; otherwise it is the goal.
+  // With attributes, the overall score reaches the text only through {score}. Without them it is the goal.
   const checksOverallScale = !multi || resolved.template.includes('{score}');
 
   const conditionText = (overall: number, attributeGoals: Record<string, number>): string =>
@@ -276,7 +276,7 @@ function checkAttributes(scores: PairScores, location: DataErrorLocation, option
 }
 
 /**
- * True when the chosen response's mean attribute score is at least the rejected one's. The mean is
+ * Returns true when the chosen response's mean attribute score is at least the rejected one's. The mean is
  * over the listed attributes, or else over the attributes both responses have. No shared attribute: true.
  */
 function isConsistent(scores: PairScores, options: ResolvedRewardAugmentOptions): boolean {

@@ -211,7 +211,7 @@ function describeDetectedScale(file: string, scale: ScoreScale): string {
   return `detected score scale of ${file} over ${scale.pairs} pairs: ${scale.min}:${scale.max}${detail}`;
 }
 
-/** The report printed after a run: every count of the reader and the transform. */
+/** Formats the report printed after a run: every count of the reader and the transform. */
 export function formatAugmentReport(
   flags: AugmentFlags,
   split: 'train' | 'eval',

@@ -9,8 +9,8 @@ export const TRL_LOSS_TYPES: Readonly<Record<string, string>> = {
 
 /**
  * Writes the TRL `DPOConfig` settings that match a radpo run configuration and the first loss term's
- * resolved options, as YAML lines. Only the first loss term maps; a run with several terms, or a loss without a
- * TRL counterpart, gets a comment saying what did not carry over. Field names follow TRL's
+ * resolved options, as YAML lines. Only the first loss term maps. A run with several terms, or a loss
+ * without a TRL counterpart, gets a comment that names what did not carry over. Field names follow TRL's
  * DPOConfig (`loss_type`, `beta`, `label_smoothing`, `max_length`, `max_prompt_length`, ...).
  */
 export function formatTrlDpoConfig(config: RunConfig, options: Record<string, unknown>, dataFile: string): string[] {
