@@ -2,6 +2,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { runTrainCommand, type TrainFlags } from './commands/train';
+import { addAugmentCommand } from './commands/augment-program';
+import { addRelabelCommand } from './commands/relabel';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -73,6 +75,9 @@ export function createProgram(): Command {
       // 130 = 128 + SIGINT, as shells report an interrupted command; the run was still saved cleanly.
       if (status === 'stopped') process.exitCode = 130;
     });
+
+  addAugmentCommand(program, registry);
+  addRelabelCommand(program);
 
   return program;
 }

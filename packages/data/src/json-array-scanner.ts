@@ -149,9 +149,9 @@ function isJsonWhitespace(char: string): boolean {
 }
 
 /** Yields the elements of a file that contains one JSON array, reading it in chunks. */
-export async function* readJsonArrayElements(file: string): AsyncGenerator<NumberedText> {
+export async function* readJsonArrayElements(file: string, gzip = false): AsyncGenerator<NumberedText> {
   const scanner = new JsonArrayScanner(file);
-  for await (const chunk of readTextChunks(file)) {
+  for await (const chunk of readTextChunks(file, gzip)) {
     yield* scanner.push(chunk);
   }
   scanner.finish();

@@ -10,12 +10,12 @@ export interface NumberedText {
  * Yields the non-blank lines of a file one at a time, so at most one line and one chunk are in
  * memory. Lines end at `\n`, and a trailing `\r` is removed so that CRLF files read the same.
  */
-export async function* readNonBlankLines(file: string): AsyncGenerator<NumberedText> {
+export async function* readNonBlankLines(file: string, gzip = false): AsyncGenerator<NumberedText> {
   let lineNumber = 0;
   // Pieces of a line that spans several chunks. They are joined once the line ends, so scanning stays linear.
   let pending: string[] = [];
 
-  for await (const chunk of readTextChunks(file)) {
+  for await (const chunk of readTextChunks(file, gzip)) {
     let start = 0;
     let newline = chunk.indexOf('\n');
     while (newline !== -1) {

@@ -22,6 +22,11 @@ export interface PairTokenizationOptions {
   maxLength: number;
   /** Maximum prompt length in tokens. A longer prompt keeps its system turns and the end of the rest. */
   maxPromptLength: number;
+  /**
+   * Keep pairs whose responses are identical after truncation (still counted in the stats). Default
+   * false: training drops them because they carry no preference, but scoring needs every pair.
+   */
+  keepIdentical?: boolean;
 }
 
 export interface PairTokenizationStats {
@@ -101,7 +106,7 @@ export function tokenizePairs(
 
     if (sameIds(chosenIds, rejectedIds)) {
       stats.identicalAfterTruncation++;
-      continue;
+      if (!options.keepIdentical) continue;
     }
     pairs.push({
       id: record.id ?? String(index),

@@ -1,10 +1,21 @@
 import { RadpoError, describeValue, suggestName } from '@radpo/core';
 import { splitDottedPath } from './dotted-path';
 
-/** File formats the readers understand. */
-export type DataFormat = 'jsonl' | 'json';
+/** File formats the readers understand. JSONL and JSON files may be gzip-compressed (`.jsonl.gz`, `.json.gz`). */
+export type DataFormat = 'jsonl' | 'json' | 'parquet';
 
-export const DATA_FORMATS: readonly DataFormat[] = ['jsonl', 'json'];
+export const DATA_FORMATS: readonly DataFormat[] = ['jsonl', 'json', 'parquet'];
+
+/**
+ * How pairs are built from several scored responses to one prompt (UltraFeedback's raw completions,
+ * HelpSteer2's rows). `best-vs-random` (the default, as in UltraFeedback binarized and Zhang et al.,
+ * 2024) pairs the highest-scored response with one other response drawn by the seeded generator.
+ * `best-vs-worst` pairs the highest with the lowest. `all-pairs` yields every pair of responses
+ * whose scores differ, the higher-scored one as chosen.
+ */
+export type PairingRule = 'best-vs-random' | 'best-vs-worst' | 'all-pairs';
+
+export const PAIRING_RULES: readonly PairingRule[] = ['best-vs-random', 'best-vs-worst', 'all-pairs'];
 
 /** Policy for rows that fail validation. */
 export type BadRowPolicy = 'fail' | 'skip';
@@ -75,6 +86,10 @@ export interface ReadOptions {
   onBadRow?: BadRowPolicy;
   /** Degenerate-pair policy: `keep` (default), `skip` or `fail`; see DegeneratePairPolicy. */
   onDegeneratePair?: DegeneratePairPolicy;
+  /** Rule that builds pairs from several scored responses to one prompt. Default `best-vs-random`. */
+  pairing?: PairingRule;
+  /** Seed of the generator that `best-vs-random` draws the other response with. Default 0. */
+  seed?: number;
   /** Filled in while reading, so a caller can report counts even after stopping early. */
   stats?: ReadStats;
 }
@@ -82,10 +97,14 @@ export interface ReadOptions {
 /** The options after validation, with defaults applied. */
 export interface ResolvedReadOptions {
   format: DataFormat;
+  /** True when the file name ends in `.gz`: the file is inflated while it is read. */
+  gzip: boolean;
   fieldMap: FieldMap;
   requireScores: boolean;
   onBadRow: BadRowPolicy;
   onDegeneratePair: DegeneratePairPolicy;
+  pairing: PairingRule;
+  seed: number;
   stats: ReadStats;
 }
 
@@ -100,17 +119,32 @@ export function createReadStats(): ReadStats {
  * invalid format, policy, requireScores value or field map.
  */
 export function resolveReadOptions(file: string, options: ReadOptions): ResolvedReadOptions {
+  const format = resolveFormat(file, options.format);
+  const gzip = file.toLowerCase().endsWith('.gz');
+  if (gzip && format === 'parquet') {
+    throw new RadpoError(
+      'config',
+      `"${file}" is a gzip-compressed Parquet file; Parquet compresses its own pages, so store it as plain .parquet.`,
+    );
+  }
   return {
-    format: resolveFormat(file, options.format),
+    format,
+    gzip,
     fieldMap: resolveFieldMap(options.fieldMap),
     requireScores: resolveRequireScores(options.requireScores),
     onBadRow: resolveBadRowPolicy(options.onBadRow),
     onDegeneratePair: resolveDegeneratePairPolicy(options.onDegeneratePair),
+    pairing: resolvePairingRule(options.pairing),
+    seed: resolveSeed(options.seed),
     stats: options.stats ?? createReadStats(),
   };
 }
 
-function resolveFormat(file: string, format: unknown): DataFormat {
+/**
+ * Returns the format named by `format`, or else the one implied by the file name: `.jsonl`, `.json`
+ * or `.parquet`, each optionally followed by `.gz`. Throws a RadpoError with code `config` otherwise.
+ */
+export function resolveFormat(file: string, format: unknown): DataFormat {
   if (format !== undefined) {
     if (DATA_FORMATS.includes(format as DataFormat)) return format as DataFormat;
     throw new RadpoError(
@@ -119,14 +153,31 @@ function resolveFormat(file: string, format: unknown): DataFormat {
     );
   }
 
-  const lower = file.toLowerCase();
+  const lower = file.toLowerCase().replace(/\.gz$/, '');
   if (lower.endsWith('.jsonl')) return 'jsonl';
   if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.parquet')) return 'parquet';
   throw new RadpoError(
     'config',
-    `cannot tell the format of "${file}" from its extension: expected .jsonl (one JSON object per line) ` +
-      `or .json (a JSON array of objects). Set the format option to 'jsonl' or 'json' to read it anyway.`,
+    `cannot tell the format of "${file}" from its extension: expected .jsonl (one JSON object per line), ` +
+      `.json (a JSON array of objects), either followed by .gz, or .parquet. ` +
+      `Set the format option to 'jsonl', 'json' or 'parquet' to read it anyway.`,
   );
+}
+
+function resolvePairingRule(rule: unknown): PairingRule {
+  if (rule === undefined) return 'best-vs-random';
+  if (PAIRING_RULES.includes(rule as PairingRule)) return rule as PairingRule;
+  throw new RadpoError(
+    'config',
+    `invalid pairing rule ${describeValue(rule)}${didYouMean(rule, PAIRING_RULES)}. Valid rules: ${PAIRING_RULES.join(', ')}.`,
+  );
+}
+
+function resolveSeed(seed: unknown): number {
+  if (seed === undefined) return 0;
+  if (Number.isInteger(seed)) return seed as number;
+  throw new RadpoError('config', `invalid seed ${describeValue(seed)}: expected an integer.`);
 }
 
 function resolveFieldMap(fieldMap: unknown): FieldMap {

@@ -57,7 +57,40 @@ export function readScores(
     }
   }
 
-  return { chosen: toScore(chosen, location), rejected: toScore(rejected, location) };
+  const scores: PairScores = { chosen: toScore(chosen, location), rejected: toScore(rejected, location) };
+  const attributes = readAttributeScores(row, location);
+  return attributes === undefined ? scores : { ...scores, attributes };
+}
+
+/**
+ * Reads fine-grained scores from `attributes_chosen` and `attributes_rejected`, the columns that
+ * `radpo augment` writes: objects of attribute name to number. Returns undefined when either is absent.
+ */
+function readAttributeScores(row: Record<string, unknown>, location: RowLocation): PairScores['attributes'] {
+  const chosen = parseJsonText(row.attributes_chosen);
+  const rejected = parseJsonText(row.attributes_rejected);
+  if (!isJsonObject(chosen) || !isJsonObject(rejected)) return undefined;
+  const read = (values: Record<string, unknown>, field: string): Record<string, number> =>
+    Object.fromEntries(
+      Object.entries(values).map(([name, value]) => {
+        const score = parseScore(value);
+        if (score === undefined) {
+          throw badRow(location, 'invalid-score', `invalid score: expected a number, got ${describeValue(value)}`, `${field}.${name}`);
+        }
+        return [name, score];
+      }),
+    );
+  return { chosen: read(chosen, 'attributes_chosen'), rejected: read(rejected, 'attributes_rejected') };
+}
+
+/** Parquet stores the attribute objects as JSON text; JSON files store them as objects. */
+function parseJsonText(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
 }
 
 function lookUpScore(row: Record<string, unknown>, mappedPath: string | undefined, key: string): ScoreLookup {

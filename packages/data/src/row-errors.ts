@@ -27,14 +27,16 @@ export interface RowLocation {
   format: DataFormat;
 }
 
-/** Names a row in prose: `line 3` in JSONL, `element 3` in a JSON array. */
+/** Names a row in prose: `line 3` in JSONL, `element 3` in a JSON array, `row 3` in Parquet. */
 export function describeRow(location: RowLocation): string {
-  return `${location.format === 'json' ? 'element' : 'line'} ${location.line}`;
+  if (location.format === 'json') return `element ${location.line}`;
+  if (location.format === 'parquet') return `row ${location.line}`;
+  return `line ${location.line}`;
 }
 
 /**
- * Builds the DataError for a bad row. For JSON arrays the detail starts with `element N`, because
- * the `file:N` prefix that DataError writes would otherwise read as a line number.
+ * Builds the DataError for a bad row. For JSON arrays and Parquet the detail starts with `element N`
+ * or `row N`, because the `file:N` prefix that DataError writes would otherwise read as a line number.
  */
 export function badRow(
   location: RowLocation,
@@ -43,7 +45,7 @@ export function badRow(
   field?: string,
   cause?: unknown,
 ): DataError {
-  const text = location.format === 'json' ? `${describeRow(location)}: ${detail}` : detail;
+  const text = location.format === 'jsonl' ? detail : `${describeRow(location)}: ${detail}`;
   return new DataError(
     { file: location.file, line: location.line, ...(field === undefined ? {} : { field }) },
     reason,

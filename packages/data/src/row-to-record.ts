@@ -14,11 +14,13 @@ import {
   parseConversation,
   startsWithMessages,
 } from './conversation';
+import { detectCandidateShape, readCandidateGroup, type CandidateGroup } from './candidate-rows';
 import { getAtPath, isJsonObject } from './dotted-path';
 import type { DegeneratePairPolicy, DegeneratePairReason, FieldMap } from './read-options';
 import { readId } from './record-id';
 import { readScores } from './record-scores';
 import { badRow, describeRowKeys, type RowLocation } from './row-errors';
+import { detectPairShape, readShapedPair } from './row-shapes';
 
 /** The validation settings a row is checked against. */
 export interface RowRules {
@@ -31,7 +33,7 @@ export interface RowRules {
 }
 
 /** A row's prompt and responses, with the prompt no longer repeated inside the responses. */
-interface PairText {
+export interface PairText {
   prompt: Conversation;
   chosen: Conversation;
   rejected: Conversation;
@@ -44,6 +46,36 @@ interface TextPaths {
   rejected: string;
 }
 
+/** A row read as a pair, or as scored responses that the reader pairs (see PairingRule). */
+export type ParsedRow = { kind: 'pair'; record: PreferenceRecord } | { kind: 'candidates'; group: CandidateGroup };
+
+/**
+ * Converts one parsed row into a pair, or into scored responses when shape detection recognizes a
+ * candidate shape (HelpSteer2, UltraFeedback completions). A field map for prompt, chosen or rejected
+ * turns detection off: the row is then read as a pair at the mapped paths.
+ */
+export function parseRowValue(row: unknown, location: RowLocation, rules: RowRules): ParsedRow {
+  if (isJsonObject(row) && !mapsText(rules.fieldMap)) {
+    const shape = detectCandidateShape(row);
+    if (shape !== undefined) {
+      return { kind: 'candidates', group: readCandidateGroup(shape, row, location, readId(row, location, rules.fieldMap.id)) };
+    }
+  }
+  return { kind: 'pair', record: rowToRecord(row, location, rules) };
+}
+
+/**
+ * Checks a pair built from two scored responses: an empty response or two identical responses
+ * follow onDegeneratePair, exactly as for pair rows.
+ */
+export function checkCandidatePair(text: PairText, location: RowLocation, rules: RowRules): void {
+  checkPairText(text, location, { prompt: 'prompt', chosen: 'response', rejected: 'response' }, rules);
+}
+
+function mapsText(fieldMap: FieldMap): boolean {
+  return fieldMap.prompt !== undefined || fieldMap.chosen !== undefined || fieldMap.rejected !== undefined;
+}
+
 /**
  * Converts one parsed row into a PreferenceRecord. Fields that the field map does not name are
  * found by shape detection. Accepted shapes:
@@ -53,6 +85,8 @@ interface TextPaths {
  *   are removed so the prompt is not repeated.
  * - Conversational with an implicit prompt: no `prompt`, and the prompt is the longest run of
  *   leading messages that `chosen` and `rejected` share.
+ * - The shapes of PairShape, recognized by their keys when no text field is mapped: HH-RLHF
+ *   dialogues, LLaMA-Factory ranking rows (sharegpt and alpaca) and Orca message lists.
  * Throws a DataError whose `reason` is one of BAD_ROW_REASONS.
  */
 export function rowToRecord(row: unknown, location: RowLocation, rules: RowRules): PreferenceRecord {
@@ -80,6 +114,13 @@ export function rowToRecord(row: unknown, location: RowLocation, rules: RowRules
 
 function readPairText(row: Record<string, unknown>, location: RowLocation, rules: RowRules): PairText {
   const { fieldMap } = rules;
+  const shape = mapsText(fieldMap) ? undefined : detectPairShape(row);
+  if (shape !== undefined) {
+    const { paths: shapePaths, ...shaped } = readShapedPair(shape, row, location);
+    checkPairText(shaped, location, shapePaths, rules);
+    return shaped;
+  }
+
   const paths: TextPaths = {
     prompt: fieldMap.prompt ?? 'prompt',
     chosen: fieldMap.chosen ?? 'chosen',

@@ -22,7 +22,7 @@ export interface RunConfig {
   data: {
     train?: string;
     eval?: string;
-    format?: 'jsonl' | 'json';
+    format?: 'jsonl' | 'json' | 'parquet';
     fieldMap?: Record<string, string>;
     onBadRow: 'fail' | 'skip';
     onDegeneratePair: 'keep' | 'skip' | 'fail';
@@ -119,7 +119,7 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
           type: 'string',
           description: 'Held-out file. Absent: evalFraction of the training pairs is held out (or the synthetic eval split).',
         },
-        format: { type: 'string', enum: ['jsonl', 'json'], description: 'File format; by default taken from the extension.' },
+        format: { type: 'string', enum: ['jsonl', 'json', 'parquet'], description: 'File format; by default taken from the extension (.jsonl, .json, either with .gz, or .parquet).' },
         fieldMap: {
           type: 'object',
           additionalProperties: false,

@@ -13,3 +13,5 @@ export * from './gradient-accumulation';
 export * from './non-finite';
 export * from './pair-sampler';
 export * from './training-state';
+export * from './implicit-reward';
+export * from './reference-checkpoint';

@@ -16,6 +16,7 @@ import { accumulatePreferenceGradients } from './gradient-accumulation';
 import { prepareRecords } from './dataset';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
 import { BuiltinTransformer } from './model/builtin-transformer';
+import { saveReferenceCheckpoint } from './reference-checkpoint';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
 import { NonFiniteGuard } from './non-finite';
 import { AdamW, clipByGlobalNorm } from './optimizer';
@@ -129,6 +130,7 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
       }
       // The warmed-up policy, frozen, is the reference. Reference-free losses never build one.
       if (usesReference) reference = cloneWeights(weights);
+      if (reference && options.outDir) await saveReferenceCheckpoint(options.outDir, model, reference, config);
     }
     const objective: PreferenceObjective = { model, terms, reference };
     const resumeTraining = resumePoint?.phase === 'train' ? resumePoint : undefined;

@@ -1,25 +1,60 @@
 import type { ChatMessage, Conversation } from '@radpo/core';
-import type { ConditionPlacement } from './options';
+import type { AttributeGoal, ConditionPlacement } from './options';
 
 /**
  * Formats a score for the condition text: integers without a decimal point ("9" for 9.0), other
- * values rounded to 2 decimals with trailing zeros removed ("7.5", "7.25").
+ * values rounded to `decimals` places with trailing zeros removed ("7.5", "7.25").
  */
-export function formatScore(score: number): string {
+export function formatScore(score: number, decimals = 2): string {
   if (Number.isInteger(score)) return String(score);
-  const text = score.toFixed(2).replace(/\.?0+$/, '');
+  const text = score.toFixed(decimals).replace(/\.0+$|(\.\d*?)0+$/, '$1');
   // Rounding a small negative value such as -0.001 leaves "-0".
   return text === '-0' ? '0' : text;
 }
 
 /** Fills every occurrence of `{score}`, `{min}` and `{max}` in the template. */
-export function renderCondition(template: string, score: number, scaleMin: number, scaleMax: number): string {
-  const values: Record<string, string> = {
-    score: formatScore(score),
-    min: formatScore(scaleMin),
-    max: formatScore(scaleMax),
-  };
-  return template.replace(/\{(score|min|max)\}/g, (_, name: string) => values[name]);
+export function renderCondition(template: string, score: number, scaleMin: number, scaleMax: number, decimals = 2): string {
+  return fillPlaceholders(template, {
+    score: formatScore(score, decimals),
+    min: formatScore(scaleMin, decimals),
+    max: formatScore(scaleMax, decimals),
+  });
+}
+
+/**
+ * Renders the goals of several attributes: each through `format` ({name}, {score}, {min}, {max}),
+ * joined by ", ", in place of `{attributes}` in the template. `{score}`, `{min}` and `{max}` in the
+ * template itself take the overall score and scale.
+ */
+export function renderAttributeCondition(
+  template: string,
+  format: string,
+  attributes: readonly AttributeGoal[],
+  goals: Readonly<Record<string, number>>,
+  overall: { score: number; scaleMin: number; scaleMax: number },
+  decimals = 2,
+): string {
+  const list = attributes
+    .map((attribute) =>
+      fillPlaceholders(format, {
+        name: attribute.name,
+        score: formatScore(goals[attribute.name], decimals),
+        min: formatScore(attribute.scaleMin, decimals),
+        max: formatScore(attribute.scaleMax, decimals),
+      }),
+    )
+    .join(', ');
+  return fillPlaceholders(template, {
+    attributes: list,
+    score: formatScore(overall.score, decimals),
+    min: formatScore(overall.scaleMin, decimals),
+    max: formatScore(overall.scaleMax, decimals),
+  });
+}
+
+/** Replaces each `{name}` whose name is a key of `values`, in one pass, so inserted text is never rescanned. */
+function fillPlaceholders(text: string, values: Readonly<Record<string, string>>): string {
+  return text.replace(/\{([A-Za-z_]\w*)\}/g, (match, name: string) => values[name] ?? match);
 }
 
 /**

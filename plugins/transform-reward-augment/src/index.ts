@@ -2,13 +2,20 @@ import { definePlugin } from '@radpo/core';
 import { REWARD_AUGMENT_OPTIONS_SCHEMA, type RewardAugmentOptions } from './options';
 import { createRewardAugment } from './transform';
 
-export { formatScore, renderCondition, conditionPrompt } from './condition';
+export { formatScore, renderAttributeCondition, renderCondition, conditionPrompt } from './condition';
+export { FractionSelector, SELECTION_WINDOW } from './fraction-selector';
 export {
+  ATTRIBUTE_FORMAT_PLACEHOLDERS,
+  DEFAULT_ATTRIBUTE_FORMAT,
+  DEFAULT_ATTRIBUTE_TEMPLATE,
   DEFAULT_TEMPLATE,
   REWARD_AUGMENT_OPTIONS_SCHEMA,
   TEMPLATE_PLACEHOLDERS,
   resolveRewardAugmentOptions,
+  type AttributeGoal,
   type ConditionPlacement,
+  type GoalSelection,
+  type UnaugmentedPolicy,
   type ResolvedRewardAugmentOptions,
   type RewardAugmentOptions,
   type TiePolicy,

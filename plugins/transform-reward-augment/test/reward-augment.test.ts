@@ -10,10 +10,12 @@ import {
   type TransformContext,
 } from '@radpo/core';
 import {
+  DEFAULT_ATTRIBUTE_FORMAT,
   DEFAULT_TEMPLATE,
   createRewardAugment,
   formatScore,
   rewardAugmentPlugin,
+  type RewardAugmentStats,
   type RewardAugmentTransform,
 } from '../src';
 
@@ -53,6 +55,21 @@ function threePairsWithOneTie(): PreferenceRecord[] {
   return [scoredPair(1, 9, 4), scoredPair(2, 6, 6), scoredPair(3, 8, 7.5)];
 }
 
+/** Expected stats: the counts given, every other count zero. */
+function statsWith(counts: Partial<RewardAugmentStats>): RewardAugmentStats {
+  return {
+    rowsIn: 0,
+    rowsOut: 0,
+    ties: 0,
+    tiesDropped: 0,
+    inconsistent: 0,
+    augmented: 0,
+    unaugmentedKept: 0,
+    unaugmentedDropped: 0,
+    ...counts,
+  };
+}
+
 function systemText(record: PreferenceRecord): string {
   assert.ok(Array.isArray(record.prompt), 'expected a message-list prompt');
   const first = (record.prompt as ChatMessage[])[0];
@@ -66,7 +83,7 @@ describe('reward-augment transform', () => {
       const transform = createRewardAugment();
       const out = await collect(transform.apply(streamOf(threePairsWithOneTie()), context()));
       assert.equal(out.length, 6);
-      assert.deepEqual(transform.stats('train'), { rowsIn: 3, rowsOut: 6, ties: 1, tiesDropped: 0 });
+      assert.deepEqual(transform.stats('train'), statsWith({ rowsIn: 3, rowsOut: 6, ties: 1, tiesDropped: 0, augmented: 3 }));
     });
 
     it('should drop and count ties', async () => {
@@ -77,7 +94,7 @@ describe('reward-augment transform', () => {
         out.map((record) => record.id),
         ['pair-1#goal=chosen', 'pair-1#goal=rejected', 'pair-3#goal=chosen', 'pair-3#goal=rejected'],
       );
-      assert.deepEqual(transform.stats('train'), { rowsIn: 3, rowsOut: 4, ties: 1, tiesDropped: 1 });
+      assert.deepEqual(transform.stats('train'), statsWith({ rowsIn: 3, rowsOut: 4, ties: 1, tiesDropped: 1, augmented: 2 }));
     });
 
     it('should keep one copy per tie under chosen-goal', async () => {
@@ -94,15 +111,15 @@ describe('reward-augment transform', () => {
           'pair-3#goal=rejected',
         ],
       );
-      assert.deepEqual(transform.stats('train'), { rowsIn: 3, rowsOut: 5, ties: 1, tiesDropped: 0 });
+      assert.deepEqual(transform.stats('train'), statsWith({ rowsIn: 3, rowsOut: 5, ties: 1, tiesDropped: 0, augmented: 3 }));
     });
 
     it('should reset counts on each pass', async () => {
       const transform = createRewardAugment();
       await collect(transform.apply(streamOf(threePairsWithOneTie()), context()));
       await collect(transform.apply(streamOf([scoredPair(1, 9, 4)]), context()));
-      assert.deepEqual(transform.stats('train'), { rowsIn: 1, rowsOut: 2, ties: 0, tiesDropped: 0 });
-      assert.deepEqual(transform.stats('eval'), { rowsIn: 0, rowsOut: 0, ties: 0, tiesDropped: 0 });
+      assert.deepEqual(transform.stats('train'), statsWith({ rowsIn: 1, rowsOut: 2, ties: 0, tiesDropped: 0, augmented: 1 }));
+      assert.deepEqual(transform.stats('eval'), statsWith({ rowsIn: 0, rowsOut: 0, ties: 0, tiesDropped: 0 }));
     });
 
     it('should stream without buffering input', async () => {
@@ -280,7 +297,7 @@ describe('reward-augment transform', () => {
       assert.equal(out[0].id, 'pair-1');
       assert.equal(out[0].chosen, 'good answer 1');
       assert.equal(out[0].rejected, 'weak answer 1');
-      assert.deepEqual(transform.stats('eval'), { rowsIn: 2, rowsOut: 2, ties: 1, tiesDropped: 0 });
+      assert.deepEqual(transform.stats('eval'), statsWith({ rowsIn: 2, rowsOut: 2, ties: 1, tiesDropped: 0 }));
     });
 
     it('should condition eval on evalGoal', async () => {
@@ -413,6 +430,14 @@ describe('reward-augment transform', () => {
         evalGoal: 10,
         ties: 'keep',
         placement: 'system',
+        goals: 'both',
+        fraction: 1,
+        unaugmented: 'keep',
+        seed: 0,
+        scoreDecimals: 2,
+        consistencyFilter: false,
+        attributes: [],
+        attributeFormat: DEFAULT_ATTRIBUTE_FORMAT,
       });
     });
 
@@ -422,7 +447,7 @@ describe('reward-augment transform', () => {
       const out = await collect(transform.apply(streamOf(threePairsWithOneTie()), context()));
       assert.equal(out.length, 6);
       assert.match(systemText(out[0]), /\b9\b/);
-      assert.deepEqual(transform.stats('train'), { rowsIn: 3, rowsOut: 6, ties: 1, tiesDropped: 0 });
+      assert.deepEqual(transform.stats('train'), statsWith({ rowsIn: 3, rowsOut: 6, ties: 1, tiesDropped: 0, augmented: 3 }));
     });
 
     it('should reject unknown options listing valid keys', () => {
@@ -489,7 +514,7 @@ describe('reward-augment transform', () => {
       }
       assert.equal(out, 2000);
       assert.equal(swapsMatching, 1000);
-      assert.deepEqual(transform.stats('train'), { rowsIn: 1000, rowsOut: 2000, ties: 111, tiesDropped: 0 });
+      assert.deepEqual(transform.stats('train'), statsWith({ rowsIn: 1000, rowsOut: 2000, ties: 111, tiesDropped: 0, augmented: 1000 }));
     });
   });
 });

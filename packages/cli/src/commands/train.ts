@@ -119,7 +119,7 @@ function checkPluginOptions(config: RunConfig, registry: PluginRegistry): void {
   registry.resolveOptions('scheduler', config.training.scheduler.name, config.training.scheduler.options);
 }
 
-function parseFieldMap(entries: string[]): Record<string, string> {
+export function parseFieldMap(entries: string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const entry of entries) {
     const match = /^([A-Za-z]+)=(.+)$/.exec(entry);
