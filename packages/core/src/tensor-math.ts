@@ -76,3 +76,9 @@ function log1pAccurate(y: tf.Tensor): tf.Tensor {
     return tf.where(roundsToOne, y, tf.div(tf.mul(tf.log(u), y), denominator));
   });
 }
+
+/** Identity whose gradient is zero, for baselines that must not be trained (tfjs 4.22 has no stopGradient op). */
+export const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+}) as <T extends tf.Tensor>(x: T) => T;
