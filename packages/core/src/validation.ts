@@ -12,6 +12,10 @@ export function compileSchema(schema: JsonSchema, label: string): ValidateFuncti
   let validate = compiled.get(schema);
   if (!validate) {
     try {
+      // A second copy of a package (its build and its sources in one test process) brings an equal schema
+      // as another object; ajv rejects a second schema with the same $id, so the older one is replaced.
+      const id = typeof schema.$id === 'string' ? schema.$id : undefined;
+      if (id && ajv.getSchema(id)) ajv.removeSchema(id);
       validate = ajv.compile(schema);
     } catch (error) {
       throw new RadpoError('config', `the JSON Schema of ${label} does not compile: ${(error as Error).message}`, {
