@@ -12,8 +12,8 @@ export function compileSchema(schema: JsonSchema, label: string): ValidateFuncti
   let validate = compiled.get(schema);
   if (!validate) {
     try {
-      // A second copy of a package (its build and its sources in one test process) brings an equal schema
-      // as another object; ajv rejects a second schema with the same $id, so the older one is replaced.
+      // A test process may load a package from its build and from its sources, with two equal schema
+      // objects. ajv rejects a second schema with an $id it already has, so the older one is replaced.
       const id = typeof schema.$id === 'string' ? schema.$id : undefined;
       if (id && ajv.getSchema(id)) ajv.removeSchema(id);
       validate = ajv.compile(schema);
