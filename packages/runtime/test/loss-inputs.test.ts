@@ -8,7 +8,17 @@ import { ktoPlugin } from '@radpo/plugin-kto';
 import { simpoPlugin } from '@radpo/plugin-simpo';
 import { sftPlugin } from '@radpo/plugin-sft';
 import { constantSchedulePlugin } from '@radpo/plugin-scheduler-constant';
-import { BuiltinTransformer, buildMismatchedBatch, disposeBatch, resolveRunConfig, train } from '../src';
+import {
+  BuiltinTransformer,
+  buildMismatchedBatch,
+  buildPairBatch,
+  buildSequenceBatch,
+  disposeBatch,
+  mismatchedLogRatios,
+  resolveRunConfig,
+  responseLogProbs,
+  train,
+} from '../src';
 
 function registry(): PluginRegistry {
   return new PluginRegistry().register(dpoPlugin, ktoPlugin, simpoPlugin, sftPlugin, constantSchedulePlugin);
@@ -123,5 +133,29 @@ describe('mismatched batch', () => {
     const before = tf.memory().numTensors;
     disposeBatch(buildMismatchedBatch(pairs, 0, 16));
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('should give the mean policy minus reference log-ratio of both mismatched responses', () => {
+    const model = new BuiltinTransformer({ dModel: 16, nLayers: 1, nHeads: 2, maxLength: 16, maxPromptLength: 8, maxPositions: 16 });
+    const policy = model.initWeights(1);
+    const reference = model.initWeights(2);
+    const objective = { model, terms: [{ loss: registry().create('loss', 'kto'), weight: 1 }], reference };
+    const batch = buildPairBatch(pairs, model.tokenizer.padId);
+    const ratios = mismatchedLogRatios(objective, policy, batch)!.arraySync();
+    disposeBatch(batch);
+
+    // Pair a's prompt with pair b's responses, scored one sequence at a time.
+    const score = (weights: typeof policy, responseIds: number[]) => {
+      const single = buildSequenceBatch([{ promptIds: pairs[0].promptIds, responseIds }], model.tokenizer.padId);
+      const value = responseLogProbs(model, weights, single).summed.arraySync()[0];
+      disposeBatch(single);
+      return value;
+    };
+    const withChosen = score(policy, pairs[1].chosenIds) - score(reference, pairs[1].chosenIds);
+    const withRejected = score(policy, pairs[1].rejectedIds) - score(reference, pairs[1].rejectedIds);
+    const expected = (withChosen + withRejected) / 2;
+    assert.ok(Math.abs(expected) > 1e-3, `different weights should give a non-zero log-ratio, got ${expected}`);
+    assert.ok(Math.abs(ratios[0] - expected) <= 1e-4 * Math.abs(expected), `expected ${expected}, got ${ratios[0]}`);
+    tf.dispose([...Object.values(policy), ...Object.values(reference)]);
   });
 });
