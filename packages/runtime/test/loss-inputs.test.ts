@@ -25,19 +25,19 @@ function registry(): PluginRegistry {
 }
 
 /** 4 optimizer steps of 2 pairs, no warm-up, and 8 held-out pairs evaluated in one batch. */
-function tinyConfig(losses: { name: string; weight?: number }[]) {
+function tinyConfig(losses: { name: string; weight?: number }[], batchSize = 2) {
   return resolveRunConfig({
     seed: 5,
     backend: 'wasm',
     losses,
     data: { synthetic: { trainPairs: 16, evalPairs: 8 } },
     model: { dModel: 16, nLayers: 1, nHeads: 2, maxLength: 40, maxPromptLength: 24 },
-    training: { maxSteps: 4, batchSize: 2, warmup: { steps: 0 }, evalBatchSize: 16, scheduler: { name: 'constant', options: {} } },
+    training: { maxSteps: 4, batchSize, warmup: { steps: 0 }, evalBatchSize: 16, scheduler: { name: 'constant', options: {} } },
   });
 }
 
 /** Runs a training and counts forward passes through the built-in model. */
-async function countForwardPasses(losses: { name: string; weight?: number }[]): Promise<{ calls: number; events: RunEvent[] }> {
+async function countForwardPasses(losses: { name: string; weight?: number }[], batchSize = 2): Promise<{ calls: number; events: RunEvent[] }> {
   const original = BuiltinTransformer.prototype.logits;
   let calls = 0;
   BuiltinTransformer.prototype.logits = function (this: BuiltinTransformer, ...args: Parameters<typeof original>) {
@@ -45,7 +45,7 @@ async function countForwardPasses(losses: { name: string; weight?: number }[]): 
     return original.apply(this, args);
   };
   try {
-    const events = await lastValueFrom(train({ config: tinyConfig(losses), registry: registry() }).pipe(toArray()));
+    const events = await lastValueFrom(train({ config: tinyConfig(losses, batchSize), registry: registry() }).pipe(toArray()));
     return { calls, events };
   } finally {
     BuiltinTransformer.prototype.logits = original;
@@ -88,6 +88,12 @@ describe('reference model use', () => {
     const before = tf.memory().numTensors;
     await countForwardPasses([{ name: 'kto' }]);
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('should warn that kto with one pair per batch has no KL estimate', async () => {
+    const { events } = await countForwardPasses([{ name: 'kto' }], 1);
+    const warning = events.find((event): event is RunEvent<'warning'> => event.type === 'warning' && event.source === 'trainer');
+    assert.match(warning?.message ?? '', /kto estimates the KL divergence.*batch size is 1/);
   });
 
   it('should report each term of a weighted combination', async () => {
