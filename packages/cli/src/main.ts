@@ -4,6 +4,7 @@ import { BACKEND_CHOICES } from '@radpo/runtime';
 import { runTrainCommand, type TrainFlags } from './commands/train';
 import { addAugmentCommand } from './commands/augment-program';
 import { addRelabelCommand } from './commands/relabel';
+import { registerInspectLossCommand } from './commands/inspect-loss';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -37,7 +38,12 @@ export function createProgram(): Command {
     .description(
       'Train a policy on preference pairs. Without --data it trains on the built-in synthetic task (letter sorting with a programmatic 1-10 quality score).',
     )
-    .option('--algo <name>', `loss plugin: ${registry.names('loss').join(', ')} (default dpo)`)
+    .option(
+      '--algo <name[:weight]>',
+      `loss term, repeatable; terms are summed as weight × mean loss (weight default 1), e.g. --algo dpo:0.8 --algo sft:1. ` +
+        `Losses: ${registry.names('loss').join(', ')} (default dpo)`,
+      collect,
+    )
     .option('--augment', 'reward-augment the data: each scored pair becomes two, conditioned on the chosen and on the rejected score')
     .option('--data <file>', 'training pairs, JSONL or JSON array')
     .option('--eval-data <file>', 'held-out pairs; default: 10% of --data is held out')
@@ -46,7 +52,7 @@ export function createProgram(): Command {
     .option('--overwrite', 'replace a run already in --out')
     .option('--max-steps <n>', 'preference optimizer steps', integer)
     .option('--seed <n>', 'random seed', integer)
-    .option('--beta <value>', 'β of the loss (every loss term)', number)
+    .option('--beta <value>', 'β of every loss term that has a beta option (unitless)', number)
     .option('--learning-rate <value>', 'peak learning rate of preference training', number)
     .option('--batch-size <n>', 'pairs per micro-batch', integer)
     .option('--gradient-accumulation <n>', 'micro-batches per optimizer step', integer)
@@ -78,6 +84,8 @@ export function createProgram(): Command {
 
   addAugmentCommand(program, registry);
   addRelabelCommand(program);
+
+  registerInspectLossCommand(program, registry);
 
   return program;
 }

@@ -14,6 +14,11 @@ import { apoDownPlugin } from '@radpo/plugin-apo-down';
 import { discopopPlugin } from '@radpo/plugin-discopop';
 import { dpoNormPlugin } from '@radpo/plugin-dpo-norm';
 import { rDpoPlugin } from '@radpo/plugin-r-dpo';
+import { simpoPlugin } from '@radpo/plugin-simpo';
+import { cpoPlugin } from '@radpo/plugin-cpo';
+import { orpoPlugin } from '@radpo/plugin-orpo';
+import { sftPlugin } from '@radpo/plugin-sft';
+import { ktoPlugin } from '@radpo/plugin-kto';
 import { rewardAugmentPlugin } from '@radpo/plugin-reward-augment';
 import { constantSchedulePlugin } from '@radpo/plugin-scheduler-constant';
 import { linearSchedulePlugin } from '@radpo/plugin-scheduler-linear';
@@ -36,6 +41,11 @@ export const BUILTIN_PLUGINS = [
   discopopPlugin,
   dpoNormPlugin,
   rDpoPlugin,
+  simpoPlugin,
+  cpoPlugin,
+  orpoPlugin,
+  sftPlugin,
+  ktoPlugin,
   rewardAugmentPlugin,
   constantSchedulePlugin,
   linearSchedulePlugin,

@@ -15,6 +15,13 @@ export interface LossInputs {
   rejectedTokens: Tensor1D;
   /** Mean per-token negative log-likelihood of the chosen response, for losses with an NLL term. */
   chosenNll: Tensor1D;
+  /**
+   * Policy − reference summed log-probs of pair i's prompt followed by pair i+1's responses, with
+   * the last pair wrapping to the first. The two responses' values are averaged, and no gradient
+   * flows through them. Present only when the loss declares `requiresMismatchedPairs`.
+   * NOTE: with a single pair in the batch the responses are the pair's own, so this is not a KL estimate.
+   */
+  mismatchedLogRatios?: Tensor1D;
   /** Quality scores when the data has them (NaN where a pair has none). */
   scoresChosen?: Tensor1D;
   scoresRejected?: Tensor1D;
@@ -38,6 +45,12 @@ export interface PreferenceLoss {
   readonly name: string;
   /** When false the runtime never builds or runs a reference model for this loss. */
   readonly requiresReference: boolean;
+  /**
+   * When true (it also needs `requiresReference`), the runtime scores every prompt with another
+   * pair's responses under the policy and the reference and passes `mismatchedLogRatios`, for a
+   * batch estimate of the KL divergence such as KTO's. This costs one more forward pass per model.
+   */
+  readonly requiresMismatchedPairs?: boolean;
   compute(inputs: LossInputs): LossOutput;
 }
 

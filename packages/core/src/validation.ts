@@ -12,6 +12,10 @@ export function compileSchema(schema: JsonSchema, label: string): ValidateFuncti
   let validate = compiled.get(schema);
   if (!validate) {
     try {
+      // A test process may load a package from its build and from its sources, with two equal schema
+      // objects. ajv rejects a second schema with an $id it already has, so the older one is replaced.
+      const id = typeof schema.$id === 'string' ? schema.$id : undefined;
+      if (id && ajv.getSchema(id)) ajv.removeSchema(id);
       validate = ajv.compile(schema);
     } catch (error) {
       throw new RadpoError('config', `the JSON Schema of ${label} does not compile: ${(error as Error).message}`, {

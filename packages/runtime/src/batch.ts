@@ -18,6 +18,8 @@ export interface PairBatch extends SequenceBatch {
   pairIds: string[];
   scoresChosen: tf.Tensor1D;
   scoresRejected: tf.Tensor1D;
+  /** The tokenized pairs the tensors were built from, for batches derived from them. */
+  sourcePairs: TokenizedPair[];
 }
 
 /** Builds the tensors for prompt + response sequences. */
@@ -52,7 +54,25 @@ export function buildPairBatch(pairs: TokenizedPair[], padId: number): PairBatch
     pairIds: pairs.map((pair) => pair.id),
     scoresChosen: tf.tensor1d(pairs.map((pair) => pair.scoreChosen ?? Number.NaN)),
     scoresRejected: tf.tensor1d(pairs.map((pair) => pair.scoreRejected ?? Number.NaN)),
+    sourcePairs: pairs,
   };
+}
+
+/**
+ * Builds the mismatched sequences of a pair batch: pair i's prompt followed by the chosen, then the
+ * rejected, response of pair i + 1 (the last pair wraps to the first). A response is cut so that
+ * prompt + response fits `maxLength` tokens. Used for KTO's batch estimate of the KL divergence.
+ */
+export function buildMismatchedBatch(pairs: TokenizedPair[], padId: number, maxLength: number): SequenceBatch {
+  const next = (i: number) => pairs[(i + 1) % pairs.length];
+  const fit = (promptIds: number[], responseIds: number[]) => ({ promptIds, responseIds: responseIds.slice(0, Math.max(0, maxLength - promptIds.length)) });
+  return buildSequenceBatch(
+    [
+      ...pairs.map((pair, i) => fit(pair.promptIds, next(i).chosenIds)),
+      ...pairs.map((pair, i) => fit(pair.promptIds, next(i).rejectedIds)),
+    ],
+    padId,
+  );
 }
 
 export function disposeBatch(batch: SequenceBatch | PairBatch): void {

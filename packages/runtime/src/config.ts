@@ -89,7 +89,7 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
         required: ['name'],
         properties: {
           name: { type: 'string', description: 'Name of a loss plugin, such as dpo, ipo or slic.' },
-          weight: { type: 'number', default: 1, description: 'Weight of this term in the summed loss. Default 1.' },
+          weight: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Weight of this term in the summed loss; positive. Default 1.' },
           options: pluginOptions,
         },
       },

@@ -2,6 +2,7 @@ export * from './backend';
 export * from './batch';
 export * from './checkpoint';
 export * from './config';
+export * from './loss-inspection';
 export * from './metrics';
 export * from './optimizer';
 export * from './preference-step';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { RadpoError, type LossInputs, type LossOutput, type PreferenceLoss } from '@radpo/core';
-import { responseLogProbs, splitPairs, type PairBatch, type SequenceBatch } from './batch';
+import { buildMismatchedBatch, disposeBatch, responseLogProbs, splitPairs, type PairBatch, type SequenceBatch } from './batch';
 import type { CausalLanguageModel, Weights } from './model/causal-lm';
 import { accumulateMetrics, type MetricSums } from './metrics';
 
@@ -33,6 +33,25 @@ export function referenceLogProbs(objective: PreferenceObjective, batch: PairBat
   });
 }
 
+/**
+ * Policy − reference log-ratios of each prompt with the next pair's responses, averaged over the
+ * two responses, when a term declares `requiresMismatchedPairs`; computed without gradients.
+ */
+export function mismatchedLogRatios(objective: PreferenceObjective, weights: Weights, batch: PairBatch): tf.Tensor1D | undefined {
+  if (!objective.reference || !objective.terms.some((term) => term.loss.requiresMismatchedPairs)) return undefined;
+  const mismatched = buildMismatchedBatch(batch.sourcePairs, objective.model.tokenizer.padId, objective.model.maxSequenceLength);
+  try {
+    return tf.tidy(() => {
+      const policy = responseLogProbs(objective.model, weights, mismatched).summed;
+      const reference = responseLogProbs(objective.model, objective.reference!, mismatched).summed;
+      const [withChosen, withRejected] = splitPairs(tf.sub(policy, reference) as tf.Tensor1D, batch.pairs);
+      return tf.div(tf.add(withChosen, withRejected), 2) as tf.Tensor1D;
+    });
+  } finally {
+    disposeBatch(mismatched);
+  }
+}
+
 interface ObjectiveValue {
   total: tf.Scalar;
   /** Kept tensors for metrics; the caller disposes them. */
@@ -46,7 +65,13 @@ interface ObjectiveValue {
  * Forward pass and summed loss: Σ weight · mean(loss term). The first term's implicit rewards feed the
  * standard metrics; with several terms each term's mean loss is also reported as `<name>/loss`.
  */
-function evaluateObjective(objective: PreferenceObjective, weights: Weights, batch: PairBatch, reference: ReferenceLogProbs | undefined): ObjectiveValue {
+function evaluateObjective(
+  objective: PreferenceObjective,
+  weights: Weights,
+  batch: PairBatch,
+  reference: ReferenceLogProbs | undefined,
+  mismatched: tf.Tensor1D | undefined,
+): ObjectiveValue {
   const policy = responseLogProbs(objective.model, weights, batch);
   const [policyChosen, policyRejected] = splitPairs(policy.summed, batch.pairs);
   const [chosenTokens, rejectedTokens] = splitPairs(policy.tokens, batch.pairs);
@@ -58,6 +83,7 @@ function evaluateObjective(objective: PreferenceObjective, weights: Weights, bat
     chosenTokens,
     rejectedTokens,
     chosenNll: tf.neg(tf.div(policyChosen, chosenTokens)) as tf.Tensor1D,
+    mismatchedLogRatios: mismatched,
     scoresChosen: batch.scoresChosen,
     scoresRejected: batch.scoresRejected,
   };
@@ -108,11 +134,12 @@ export interface MicroBatchResult {
  */
 export function preferenceGradients(objective: PreferenceObjective, weights: Weights, batch: PairBatch, sums: MetricSums): MicroBatchResult {
   const reference = referenceLogProbs(objective, batch);
+  const mismatched = mismatchedLogRatios(objective, weights, batch);
   const names = Object.keys(weights);
   let captured: ObjectiveValue | undefined;
   const { value, grads } = tf.valueAndGrads((...tensors: tf.Tensor[]) => {
     const named: Weights = Object.fromEntries(names.map((name, i) => [name, tensors[i]]));
-    captured = evaluateObjective(objective, named, batch, reference);
+    captured = evaluateObjective(objective, named, batch, reference, mismatched);
     return captured.total;
   })(names.map((name) => weights[name]));
 
@@ -123,15 +150,17 @@ export function preferenceGradients(objective: PreferenceObjective, weights: Wei
   } finally {
     tf.dispose([value, ...captured!.kept]);
     if (reference) tf.dispose([reference.chosen, reference.rejected]);
+    mismatched?.dispose();
   }
 }
 
 /** Computes the loss of one pair batch without gradients and adds its metrics to `sums`; returns the summed loss. */
 export function evaluatePreferenceBatch(objective: PreferenceObjective, weights: Weights, batch: PairBatch, sums: MetricSums): number {
   const reference = referenceLogProbs(objective, batch);
+  const mismatched = mismatchedLogRatios(objective, weights, batch);
   let captured: ObjectiveValue | undefined;
   const total = tf.tidy(() => {
-    captured = evaluateObjective(objective, weights, batch, reference);
+    captured = evaluateObjective(objective, weights, batch, reference, mismatched);
     return captured.total;
   });
   try {
@@ -140,6 +169,7 @@ export function evaluatePreferenceBatch(objective: PreferenceObjective, weights:
   } finally {
     tf.dispose([total, ...captured!.kept]);
     if (reference) tf.dispose([reference.chosen, reference.rejected]);
+    mismatched?.dispose();
   }
 }
 

@@ -82,6 +82,11 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
   const transforms: DataTransform[] = config.transforms.map((t) => registry.create('transform', t.name, t.options));
   const schedule: LearningRateSchedule = registry.create('scheduler', config.training.scheduler.name, config.training.scheduler.options);
   const usesReference = terms.some((term) => term.loss.requiresReference);
+  if (config.training.batchSize < 2 && terms.some((term) => term.loss.requiresMismatchedPairs)) {
+    const names = terms.filter((term) => term.loss.requiresMismatchedPairs).map((term) => term.loss.name).join(', ');
+    const message = `${names} estimates the KL divergence from other pairs in the batch, but the batch size is 1, so the estimate uses the pair's own responses; use a batch size of 2 or more.`;
+    emit(createEvent('warning', { message, source: 'trainer' }));
+  }
 
   // Data: read, transform and tokenize both splits.
   const records = await prepareRecords(config, transforms, emit);

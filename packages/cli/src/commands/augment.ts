@@ -133,7 +133,8 @@ export async function runAugmentCommand(flags: AugmentFlags, registry: PluginReg
 
 /** Resolves the radpo run settings named by --config, --algo, --beta and --label-smoothing, and maps them to TRL. */
 function trlConfigLines(flags: AugmentFlags, registry: PluginRegistry): string[] {
-  const config = buildRunConfig({ config: flags.config, algo: flags.algo, beta: flags.beta, seed: flags.seed }, registry);
+  const algo = flags.algo === undefined ? undefined : [flags.algo];
+  const config = buildRunConfig({ config: flags.config, algo, beta: flags.beta, seed: flags.seed }, registry);
   const [term] = config.losses;
   const options = { ...term.options };
   if (flags.labelSmoothing !== undefined) options.labelSmoothing = flags.labelSmoothing;

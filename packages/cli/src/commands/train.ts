@@ -10,7 +10,8 @@ import { RunLock } from '../run-lock';
 
 /** Flags of `radpo train`, as commander parses them. */
 export interface TrainFlags {
-  algo?: string;
+  /** Loss terms as NAME or NAME:WEIGHT, one per --algo. */
+  algo?: string[];
   augment?: boolean;
   data?: string;
   evalData?: string;
@@ -46,15 +47,14 @@ export function buildRunConfig(flags: TrainFlags, registry: PluginRegistry): Run
   const config: Record<string, any> = structuredClone(raw);
   const section = (name: string): Record<string, any> => (config[name] ??= {});
 
-  if (flags.algo !== undefined) {
-    registry.get('loss', flags.algo);
-    const previous = (config.losses as any[] | undefined)?.find((term) => term?.name === flags.algo);
-    config.losses = [{ name: flags.algo, weight: 1, options: { ...(previous?.options ?? {}) } }];
+  if (flags.algo !== undefined && flags.algo.length > 0) {
+    const previousTerms = (config.losses as any[] | undefined) ?? [];
+    config.losses = parseLossTerms(flags.algo, registry).map((term) => {
+      const previous = previousTerms.find((candidate) => candidate?.name === term.name);
+      return { ...term, options: { ...(previous?.options ?? {}) } };
+    });
   }
-  if (flags.beta !== undefined) {
-    config.losses ??= [{ name: 'dpo', weight: 1, options: {} }];
-    for (const term of config.losses) term.options = { ...(term.options ?? {}), beta: flags.beta };
-  }
+  if (flags.beta !== undefined) applyBeta(config, flags.beta, registry);
   if (flags.augment && !(config.transforms ?? []).some((t: { name?: string }) => t?.name === REWARD_AUGMENT)) {
     config.transforms = [...(config.transforms ?? []), { name: REWARD_AUGMENT, options: {} }];
   }
@@ -117,6 +117,47 @@ function checkPluginOptions(config: RunConfig, registry: PluginRegistry): void {
   for (const term of config.losses) registry.resolveOptions('loss', term.name, term.options);
   for (const transform of config.transforms) registry.resolveOptions('transform', transform.name, transform.options);
   registry.resolveOptions('scheduler', config.training.scheduler.name, config.training.scheduler.options);
+}
+
+/**
+ * Parses --algo values of the form NAME or NAME:WEIGHT into loss terms. Names must be installed loss
+ * plugins, each at most once (its metrics are reported as NAME/loss), and weights finite and positive.
+ */
+export function parseLossTerms(values: string[], registry: PluginRegistry): { name: string; weight: number }[] {
+  const terms: { name: string; weight: number }[] = [];
+  for (const value of values) {
+    const separator = value.lastIndexOf(':');
+    const name = separator === -1 ? value : value.slice(0, separator);
+    const weightText = separator === -1 ? undefined : value.slice(separator + 1);
+    registry.get('loss', name);
+    const weight = weightText === undefined ? 1 : Number(weightText);
+    if (weightText !== undefined && (weightText.trim() === '' || !Number.isFinite(weight) || weight <= 0)) {
+      throw new RadpoError(
+        'config',
+        `--algo "${value}": the weight must be a finite number above 0, got "${weightText}". Write NAME or NAME:WEIGHT, for example --algo dpo:0.8.`,
+      );
+    }
+    if (terms.some((term) => term.name === name)) {
+      throw new RadpoError('config', `--algo names the loss "${name}" twice; give each loss once, with its weight (NAME:WEIGHT).`);
+    }
+    terms.push({ name, weight });
+  }
+  return terms;
+}
+
+/** Sets β on every loss term whose plugin has a beta option; an error when none has one. */
+function applyBeta(config: Record<string, any>, beta: number, registry: PluginRegistry): void {
+  config.losses ??= [{ name: 'dpo', weight: 1, options: {} }];
+  const takesBeta = (name: string) => {
+    const properties = (registry.get('loss', name).optionsSchema as { properties?: Record<string, unknown> }).properties ?? {};
+    return 'beta' in properties;
+  };
+  const withBeta = (config.losses as { name: string; options?: Record<string, unknown> }[]).filter((term) => takesBeta(term.name));
+  if (withBeta.length === 0) {
+    const names = (config.losses as { name: string }[]).map((term) => term.name).join(', ');
+    throw new RadpoError('config', `--beta was given, but no loss term of this run (${names}) has a beta option; remove --beta.`);
+  }
+  for (const term of withBeta) term.options = { ...(term.options ?? {}), beta };
 }
 
 export function parseFieldMap(entries: string[]): Record<string, string> {
