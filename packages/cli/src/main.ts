@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { runTrainCommand, type TrainFlags } from './commands/train';
+import { registerPluginsCommand } from './commands/plugins';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -40,6 +41,7 @@ export function createProgram(): Command {
     .option('--data <file>', 'training pairs, JSONL or JSON array')
     .option('--eval-data <file>', 'held-out pairs; default: 10% of --data is held out')
     .option('--config <file>', 'run configuration, JSON or YAML; flags override it')
+    .option('--plugin <package-or-path>', 'load extra plugins from a package or a path relative to the working directory, repeatable; adds to the config\'s "plugins"', collect)
     .option('--out <dir>', 'run directory (default runs/<algo>[-augment]-<time>)')
     .option('--overwrite', 'replace a run already in --out')
     .option('--max-steps <n>', 'preference optimizer steps', integer)
@@ -69,6 +71,8 @@ export function createProgram(): Command {
         interactive: Boolean(process.stderr.isTTY),
       });
     });
+
+  registerPluginsCommand(program, registry, collect);
 
   return program;
 }

@@ -9,3 +9,4 @@ export * from './tokenizer';
 export * from './plugin';
 export * from './registry';
 export * from './validation';
+export * from './schema-options';

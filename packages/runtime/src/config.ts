@@ -14,6 +14,8 @@ export interface TransformConfig {
 }
 
 export interface RunConfig {
+  /** Extra plugin modules; the CLI stores them as absolute module paths. */
+  plugins: string[];
   seed: number;
   backend: BackendChoice;
   losses: LossTermConfig[];
@@ -67,6 +69,15 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    plugins: {
+      type: 'array',
+      items: { type: 'string' },
+      default: [],
+      description:
+        'Extra plugin packages to load, each a package name (looked up in node_modules above the config file) or a path ' +
+        'starting with "." or "/", relative to the config file. Every plugin object the package exports (default or named) ' +
+        'is registered; a name already taken is an error. Default: none, only the built-in plugins.',
+    },
     seed: { type: 'integer', default: 0, description: 'Seed for weight initialization, data order and the synthetic data. Default 0.' },
     backend: {
       type: 'string',

@@ -9,3 +9,4 @@ export * from './trainer';
 export * from './model/causal-lm';
 export * from './model/builtin-transformer';
 export * from './model/byte-tokenizer';
+export * from './plugin-loader';
