@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { runTrainCommand, type TrainFlags } from './commands/train';
+import { registerNewPluginCommand } from './commands/new-plugin';
 import { registerPluginsCommand } from './commands/plugins';
 import { createBuiltinRegistry } from './plugins';
 
@@ -73,6 +74,7 @@ export function createProgram(): Command {
     });
 
   registerPluginsCommand(program, registry, collect);
+  registerNewPluginCommand(program);
 
   return program;
 }

@@ -5,3 +5,4 @@ export * from './transform-checks';
 export * from './scheduler-checks';
 export * from './conformance';
 export { readyBackend } from './tfjs-setup';
+export * from './scaffold';

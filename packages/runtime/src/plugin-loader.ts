@@ -23,11 +23,12 @@ export function resolvePluginSpecifier(specifier: string, baseDir: string, label
  * export that looks like a plugin (a name, a kind and a module), each once.
  */
 export function loadPluginModule(modulePath: string, specifier = modulePath): RadpoPlugin[] {
+  const label = specifier === modulePath ? `plugin module ${modulePath}` : `plugin "${specifier}" (${modulePath})`;
   let exported: Record<string, unknown>;
   try {
     exported = require(modulePath);
   } catch (error) {
-    throw new RadpoError('plugin', `plugin "${specifier}" (${modulePath}) failed to load: ${(error as Error).message}`, { cause: error });
+    throw new RadpoError('plugin', `${label} failed to load: ${(error as Error).message}`, { cause: error });
   }
 
   const found = new Set<RadpoPlugin>();
@@ -39,7 +40,7 @@ export function loadPluginModule(modulePath: string, specifier = modulePath): Ra
     const names = exported && typeof exported === 'object' ? Object.keys(exported) : [];
     throw new RadpoError(
       'plugin',
-      `plugin "${specifier}" (${modulePath}) exports no plugin object; expected a default export or named exports built with ` +
+      `${label} exports no plugin object; expected a default export or named exports built with ` +
         `definePlugin() from @radpo/core. Its exports: ${names.length > 0 ? names.join(', ') : '(none)'}.`,
     );
   }
