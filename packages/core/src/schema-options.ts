@@ -62,8 +62,12 @@ function describeConstraints(schema: JsonSchema): string {
   if (schema.exclusiveMinimum !== undefined) parts.push(`> ${schema.exclusiveMinimum}`);
   if (schema.maximum !== undefined) parts.push(`<= ${schema.maximum}`);
   if (schema.exclusiveMaximum !== undefined) parts.push(`< ${schema.exclusiveMaximum}`);
-  if (schema.minLength !== undefined) parts.push(`at least ${schema.minLength} characters`);
-  if (schema.minItems !== undefined) parts.push(`at least ${schema.minItems} items`);
+  if (schema.minLength !== undefined) parts.push(`at least ${plural(Number(schema.minLength), 'character')}`);
+  if (schema.minItems !== undefined) parts.push(`at least ${plural(Number(schema.minItems), 'item')}`);
   if (schema.pattern !== undefined) parts.push(`matches /${schema.pattern}/`);
   return parts.join(', ');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
