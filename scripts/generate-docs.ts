@@ -4,6 +4,7 @@ import { createBuiltinRegistry, createProgram } from 'radpo';
 import { renderApiIndex, renderApiPages, type ApiPackage } from './docs/api-reference';
 import { renderCliReference } from './docs/cli-reference';
 import { renderConfigReference } from './docs/config-reference';
+import { renderConformanceChecks } from './docs/conformance-checks';
 
 /** The repository root, where the generated files' relative paths start. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -24,6 +25,7 @@ export function renderDocs(): Map<string, string> {
   const pages = new Map<string, string>();
   pages.set('docs/config-reference.md', renderConfigReference(createBuiltinRegistry()));
   pages.set('docs/cli-reference.md', renderCliReference(createProgram()));
+  pages.set('docs/conformance-checks.md', renderConformanceChecks());
   pages.set('docs/api/README.md', renderApiIndex(API_PACKAGES));
   for (const [pkg, text] of renderApiPages(API_PACKAGES, REPO_ROOT)) pages.set(`docs/api/${path.basename(pkg.dir)}.md`, text);
   return pages;

@@ -83,7 +83,8 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
     describeFunction: DESCRIBE_FUNCTIONS[kind],
     coreDependency: dependencies.core,
     kitDependency: dependencies.kit,
-    tfjsDependency: kind === 'loss' ? `,\n    "@tensorflow/tfjs-core": "${tfjsCoreVersion()}"` : '',
+    // A peer, so that installed next to radpo the plugin shares radpo's copy of tfjs-core.
+    peerDependencies: kind === 'loss' ? `\n  "peerDependencies": {\n    "@tensorflow/tfjs-core": "${tfjsCoreVersion()}"\n  },` : '',
     typescriptVersion: SCAFFOLD_TOOL_VERSIONS.typescript,
     mochaVersion: SCAFFOLD_TOOL_VERSIONS.mocha,
     tsxVersion: SCAFFOLD_TOOL_VERSIONS.tsx,
