@@ -5,12 +5,20 @@ import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 
 /**
- * Waits for a TensorFlow.js backend; selects cpu when none was chosen, as in a plain mocha run. Sets
- * tfjs's IS_TEST flag, which only silences its console notices (such as the cpu backend's advice to
- * install tfjs-node), so that test output shows the suite's own results.
+ * Waits for a TensorFlow.js backend; selects cpu when none was chosen, as in a plain mocha run.
+ * tfjs's cpu backend prints a notice on its first use in Node (install tfjs-node for speed); that first
+ * use happens here with tfjs's IS_TEST flag set, which silences the notice, and the flag is restored at
+ * once because it also turns on leak checks for every kernel that other tests in the process run.
  */
 export async function readyBackend(): Promise<void> {
-  tf.env().set('IS_TEST', true);
   if (!tf.getBackend()) await tf.setBackend('cpu');
   await tf.ready();
+  const environment = tf.env();
+  const wasTest = environment.getBool('IS_TEST');
+  environment.set('IS_TEST', true);
+  try {
+    tf.dispose(tf.scalar(0));
+  } finally {
+    environment.set('IS_TEST', wasTest);
+  }
 }
