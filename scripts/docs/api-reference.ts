@@ -9,8 +9,8 @@ export interface ApiPackage {
   summary: string;
 }
 
-type Section = 'Functions' | 'Classes' | 'Interfaces' | 'Types' | 'Constants';
-const SECTIONS: Section[] = ['Functions', 'Classes', 'Interfaces', 'Types', 'Constants'];
+type Section = 'Functions' | 'Classes' | 'Interfaces' | 'Types' | 'Constants' | 'Namespaces';
+const SECTIONS: Section[] = ['Functions', 'Classes', 'Interfaces', 'Types', 'Constants', 'Namespaces'];
 
 interface Entry {
   name: string;
@@ -26,6 +26,7 @@ function sectionOf(declaration: ts.Declaration): Section | undefined {
   if (ts.isInterfaceDeclaration(declaration)) return 'Interfaces';
   if (ts.isTypeAliasDeclaration(declaration) || ts.isEnumDeclaration(declaration)) return 'Types';
   if (ts.isVariableDeclaration(declaration)) return 'Constants';
+  if (ts.isSourceFile(declaration) || ts.isModuleDeclaration(declaration)) return 'Namespaces';
   return undefined;
 }
 
@@ -36,6 +37,17 @@ function documentation(symbol: ts.Symbol, checker: ts.TypeChecker): string {
     .map((tag) => `@${tag.name}${tag.text ? ` ${ts.displayPartsToString(tag.text)}` : ''}`)
     .join('\n');
   return [text, tags].filter((part) => part !== '').join('\n\n');
+}
+
+/** The doc comment of an `export * as name from '...'` statement, which belongs to the statement, not the module. */
+function exportComment(exported: ts.Symbol): string {
+  const statement = exported.declarations?.[0]?.parent;
+  if (!statement) return '';
+  return ts
+    .getJSDocCommentsAndTags(statement)
+    .map((node) => (ts.isJSDoc(node) ? ts.getTextOfJSDocComment(node.comment) ?? '' : ''))
+    .join('\n')
+    .trim();
 }
 
 function classSignature(declaration: ts.ClassDeclaration, checker: ts.TypeChecker): string {
@@ -60,7 +72,7 @@ function classSignature(declaration: ts.ClassDeclaration, checker: ts.TypeChecke
   return lines.join('\n');
 }
 
-function signatureOf(symbol: ts.Symbol, declaration: ts.Declaration, section: Section, checker: ts.TypeChecker): string {
+function signatureOf(name: string, symbol: ts.Symbol, declaration: ts.Declaration, section: Section, checker: ts.TypeChecker): string {
   switch (section) {
     case 'Functions': {
       const type = checker.getTypeOfSymbolAtLocation(symbol, declaration);
@@ -71,6 +83,11 @@ function signatureOf(symbol: ts.Symbol, declaration: ts.Declaration, section: Se
     }
     case 'Classes':
       return classSignature(declaration as ts.ClassDeclaration, checker);
+    case 'Namespaces': {
+      const file = declaration.getSourceFile().fileName;
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+      return `namespace ${name} // ${match ? `every export of ${match[1]}` : 'a module'}`;
+    }
     case 'Constants': {
       const type = checker.getTypeOfSymbolAtLocation(symbol, declaration);
       return `const ${symbol.name}: ${checker.typeToString(type)}`;
@@ -112,9 +129,9 @@ function collectEntries(pkg: ApiPackage, root: string, program: ts.Program): Ent
       entries.push({
         name: exported.name,
         section,
-        signature: signatureOf(symbol, declaration, section, checker),
-        doc: documentation(symbol, checker),
-        source: path.relative(root, declaration.getSourceFile().fileName).split(path.sep).join('/'),
+        signature: signatureOf(exported.name, symbol, declaration, section, checker),
+        doc: section === 'Namespaces' ? exportComment(exported) : documentation(symbol, checker),
+        source: path.relative(root, (section === 'Namespaces' ? exported.declarations![0] : declaration).getSourceFile().fileName).split(path.sep).join('/'),
       });
       break;
     }

@@ -83,8 +83,6 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
     describeFunction: DESCRIBE_FUNCTIONS[kind],
     coreDependency: dependencies.core,
     kitDependency: dependencies.kit,
-    // A peer, so that installed next to radpo the plugin shares radpo's copy of tfjs-core.
-    peerDependencies: kind === 'loss' ? `\n  "peerDependencies": {\n    "@tensorflow/tfjs-core": "${tfjsCoreVersion()}"\n  },` : '',
     typescriptVersion: SCAFFOLD_TOOL_VERSIONS.typescript,
     mochaVersion: SCAFFOLD_TOOL_VERSIONS.mocha,
     tsxVersion: SCAFFOLD_TOOL_VERSIONS.tsx,
@@ -131,9 +129,4 @@ function radpoDependency(packageName: string, dir: string): string {
   }
   const relative = path.relative(dir, packageDir).split(path.sep).join('/');
   return `file:${relative.startsWith('.') ? relative : `./${relative}`}`;
-}
-
-function tfjsCoreVersion(): string {
-  const manifest = JSON.parse(fs.readFileSync(require.resolve('@radpo/core/package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  return manifest.dependencies['@tensorflow/tfjs-core'];
 }

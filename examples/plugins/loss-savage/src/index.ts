@@ -1,5 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { definePlugin, logSigmoid, type JsonSchema, type LossInputs, type LossOutput, type PreferenceLoss } from '@radpo/core';
+import { definePlugin, logSigmoid, tf, type JsonSchema, type LossInputs, type LossOutput, type PreferenceLoss } from '@radpo/core';
 
 // The package's own name and version, so that radpo's messages name this package.
 const manifest = require('../package.json') as { name: string; version: string };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '@radpo/core';
 import { describeLossConformance, lossInputs, readyBackend, type LossCase } from '@radpo/plugin-kit';
 import { createSavageLoss, savagePlugin } from '../src';
 

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { PLUGIN_KINDS, type PluginKind } from '@radpo/core';
 import { scaffoldPlugin } from '@radpo/plugin-kit';
@@ -29,19 +28,20 @@ export function registerNewPluginCommand(program: Command): void {
         packageName: flags.packageName,
         description: flags.description,
       });
-      const shown = path.relative(process.cwd(), result.dir) || '.';
       const lines = [
-        `Created ${flags.kind} plugin "${name}" (${result.packageName}) in ${shown}:`,
+        `Created ${flags.kind} plugin "${name}" (${result.packageName}) in ${result.dir}:`,
         ...result.files.map((file) => `  ${file}`),
         '',
         `@radpo/core: ${result.dependencies.core}`,
         `@radpo/plugin-kit: ${result.dependencies.kit}`,
         '',
         'Next:',
-        `  cd ${shown}`,
+        `  cd ${result.dir}`,
         '  npm install        # installs the dependencies and builds dist/',
-        '  npm test           # your tests and the conformance suite',
-        `  then list "${shown.startsWith('.') || path.isAbsolute(shown) ? shown : `./${shown}`}" under "plugins" in a run config (see README.md there)`,
+        '  npm test           # builds dist/, then runs your tests and the conformance suite',
+        '',
+        'Then list the folder under "plugins" in a run config, as a path relative to the config file;',
+        'README.md in the folder shows an example.',
       ];
       process.stdout.write(lines.join('\n') + '\n');
     });
