@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossInputs, LossOutput, PreferenceLoss, RadpoPlugin } from '@radpo/core';
-import { createInstance, runChecks, type ConformanceCheck, type ConformanceFinding } from './findings';
+import { createInstance, describeError, runChecks, type ConformanceCheck, type ConformanceFinding } from './findings';
 import { checkOptionsSchema } from './schema-checks';
 import { readyBackend } from './tfjs-setup';
 
@@ -181,7 +181,7 @@ export const LOSS_CHECKS: readonly ConformanceCheck<'loss', LossConformanceOptio
       const loss = createLoss(plugin, settings);
       const problems: string[] = [];
       inScope(() => {
-        const output = loss.compute(lossInputs(TYPICAL, loss.requiresReference));
+        const output = loss.compute(lossInputs(TYPICAL));
         const pairs = TYPICAL.policyChosen.length;
         for (const key of ['losses', 'rewardsChosen', 'rewardsRejected'] as const) {
           const problem = shapeProblem(key, output[key], pairs);
@@ -204,7 +204,7 @@ export const LOSS_CHECKS: readonly ConformanceCheck<'loss', LossConformanceOptio
       const loss = createLoss(plugin, settings);
       const problems: string[] = [];
       for (const batch of LOSS_CASES) {
-        const values = computeValues(loss, batch, loss.requiresReference);
+        const values = computeValues(loss, batch);
         const entries: Array<[string, number[]]> = [
           ['losses', values.losses],
           ['rewardsChosen', values.rewardsChosen],
@@ -228,7 +228,7 @@ export const LOSS_CHECKS: readonly ConformanceCheck<'loss', LossConformanceOptio
       const problems: string[] = [];
       for (const batch of LOSS_CASES) {
         const gradients = inScope(() => {
-          const inputs = lossInputs(batch, loss.requiresReference);
+          const inputs = lossInputs(batch);
           const gradient = tf.grads((chosen: tf.Tensor, rejected: tf.Tensor) =>
             tf.sum(loss.compute({ ...inputs, policyChosen: chosen as tf.Tensor1D, policyRejected: rejected as tf.Tensor1D }).losses),
           );
@@ -264,7 +264,15 @@ export const LOSS_CHECKS: readonly ConformanceCheck<'loss', LossConformanceOptio
           ? ['requiresReference is true, but the losses are identical whatever reference log-probs are passed; declare requiresReference: false so that the runtime builds no reference model']
           : [];
       }
-      const without = computeValues(loss, TYPICAL, false);
+      let without: OutputValues;
+      try {
+        without = computeValues(loss, TYPICAL, false);
+      } catch (error) {
+        return [
+          `requiresReference is false, but compute() fails without reference log-probs (${describeError(error)}); ` +
+            'the runtime passes none to a reference-free loss, so declare requiresReference: true',
+        ];
+      }
       const problems: string[] = [];
       for (const [label, other] of [
         ['other reference values', changed],
@@ -284,8 +292,8 @@ export const LOSS_CHECKS: readonly ConformanceCheck<'loss', LossConformanceOptio
       await readyBackend();
       const loss = createLoss(plugin, settings);
       const raised: LossCase = { ...TYPICAL, name: 'policy chosen log-probs raised by 1', policyChosen: TYPICAL.policyChosen.map((value) => value + 1) };
-      const before = computeValues(loss, TYPICAL, loss.requiresReference);
-      const after = computeValues(loss, raised, loss.requiresReference);
+      const before = computeValues(loss, TYPICAL);
+      const after = computeValues(loss, raised);
       const margin = (values: OutputValues, i: number) => values.rewardsChosen[i] - values.rewardsRejected[i];
       const problems: string[] = [];
       const pairs = before.losses.length;
@@ -311,7 +319,7 @@ export const LOSS_CHECKS: readonly ConformanceCheck<'loss', LossConformanceOptio
       const second = createLoss(plugin, settings);
       const problems: string[] = [];
       for (const batch of LOSS_CASES) {
-        const values = [computeValues(first, batch, first.requiresReference), computeValues(first, batch, first.requiresReference), computeValues(second, batch, second.requiresReference)];
+        const values = [computeValues(first, batch), computeValues(first, batch), computeValues(second, batch)];
         if (!isDeepStrictEqual(values[0], values[1])) problems.push(`${batch.name}: two calls on one instance differ`);
         if (!isDeepStrictEqual(values[0], values[2])) problems.push(`${batch.name}: two instances created with the same options differ`);
       }
@@ -324,7 +332,7 @@ export const LOSS_CHECKS: readonly ConformanceCheck<'loss', LossConformanceOptio
     async run(plugin, settings) {
       await readyBackend();
       const loss = createLoss(plugin, settings);
-      const inputs = lossInputs(TYPICAL, loss.requiresReference);
+      const inputs = lossInputs(TYPICAL);
       try {
         const before = tf.memory().numTensors;
         const output = loss.compute(inputs);

@@ -53,6 +53,14 @@ describe('loss conformance checks', () => {
     assert.equal(statusOf(await checkPlugin(plugin), 'reference-use'), 'failed');
   });
 
+  it('should explain a reference-free loss that reads the reference', async () => {
+    const plugin = lossPlugin('needs-reference', false, (pc, pr, rc, rr) => tf.neg(logSigmoid(tf.sub(tf.sub(pc, rc!), tf.sub(pr, rr!)))) as tf.Tensor1D);
+    const findings = await checkPlugin(plugin);
+    const failed = findings.filter((finding) => finding.status === 'failed').map((finding) => finding.check);
+    assert.deepEqual(failed, ['reference-use']);
+    assert.match(findings.find((f) => f.check === 'reference-use')!.problems[0], /compute\(\) fails without reference log-probs .*declare requiresReference: true/);
+  });
+
   it('should flag a loss that declares a reference it never reads', async () => {
     const plugin = lossPlugin('unused-reference', true, (pc, pr) => tf.neg(logSigmoid(tf.sub(pc, pr))) as tf.Tensor1D);
     assert.equal(statusOf(await checkPlugin(plugin), 'reference-use'), 'failed');
