@@ -13,7 +13,7 @@ function readDoc(relative: string): string {
   return fs.readFileSync(path.join(REPO_ROOT, relative), 'utf8');
 }
 
-/** The text of one plugin's section: from its heading to the next heading of the same level. */
+/** Returns the text of one plugin's section, from its heading to the next heading. */
 function pluginSection(reference: string, name: string): string {
   const start = reference.indexOf(`\n#### ${name}\n`);
   if (start < 0) return '';

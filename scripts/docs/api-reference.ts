@@ -39,7 +39,7 @@ function documentation(symbol: ts.Symbol, checker: ts.TypeChecker): string {
   return [text, tags].filter((part) => part !== '').join('\n\n');
 }
 
-/** The doc comment of an `export * as name from '...'` statement, which belongs to the statement, not the module. */
+/** Reads the doc comment of an `export * as name from '...'` statement, which belongs to the statement, not the module. */
 function exportComment(exported: ts.Symbol): string {
   const statement = exported.declarations?.[0]?.parent;
   if (!statement) return '';
@@ -104,7 +104,7 @@ function entryFile(pkg: ApiPackage, root: string): string {
   return path.join(root, pkg.dir, 'src/index.ts');
 }
 
-/** One program over every package's entry file, so that shared sources are parsed and checked once. */
+/** Creates one program over every package's entry file, so that shared sources are parsed and checked once. */
 function createApiProgram(packages: readonly ApiPackage[], root: string): ts.Program {
   const configPath = path.join(root, packages[0].dir, 'tsconfig.json');
   const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });

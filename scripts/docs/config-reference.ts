@@ -1,4 +1,4 @@
-import { PLUGIN_KINDS, listSchemaOptions, type JsonSchema, type PluginRegistry } from '@radpo/core';
+import { PLUGIN_KINDS, listSchemaOptions, type JsonSchema, type PluginRegistry, type SchemaOption } from '@radpo/core';
 import { RUN_CONFIG_SCHEMA } from '@radpo/runtime';
 import { cell, code, generatedNotice, table } from './markdown';
 
@@ -8,11 +8,16 @@ const KIND_KEYS = {
   scheduler: 'training.scheduler.options',
 } as const;
 
+function defaultCell(option: SchemaOption): string {
+  if (option.hasDefault) return code(option.default);
+  return option.required ? 'required' : '';
+}
+
 function optionRows(schema: JsonSchema): string[][] {
   return listSchemaOptions(schema).map((option) => [
     `\`${option.path}\``,
     cell(option.constraints ? `${option.type} (${option.constraints})` : option.type),
-    option.hasDefault ? code(option.default) : option.required ? 'required' : '',
+    defaultCell(option),
     cell(option.description),
   ]);
 }

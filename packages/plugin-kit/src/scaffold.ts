@@ -11,7 +11,7 @@ export const SCAFFOLD_TOOL_VERSIONS = {
   '@types/node': '^20.19.43',
 } as const;
 
-/** What `radpo new-plugin` needs. */
+/** Settings of `radpo new-plugin`. */
 export interface ScaffoldOptions {
   /** Plugin name in lowercase kebab case, such as `hinge-squared`; the name a run config uses. */
   name: string;
@@ -24,12 +24,12 @@ export interface ScaffoldOptions {
   description?: string;
 }
 
-/** What was written. */
+/** The package that scaffoldPlugin wrote. */
 export interface ScaffoldResult {
   dir: string;
   packageName: string;
   files: string[];
-  /** How @radpo/core and @radpo/plugin-kit are referenced: `file:` links to a radpo checkout, or version ranges. */
+  /** References to @radpo/core and @radpo/plugin-kit: `file:` links to a radpo checkout, or version ranges. */
   dependencies: { core: string; kit: string };
 }
 
@@ -116,9 +116,9 @@ function fill(template: string, values: Record<string, string>): string {
 }
 
 /**
- * Returns how the new package depends on a radpo package: a `file:` link relative to `dir` when radpo
- * runs from a source checkout (its packages are not published to npm yet), or a caret range of the
- * installed version when it runs from node_modules.
+ * Returns the new package's reference to a radpo package. When radpo runs from a source checkout it
+ * is a `file:` link relative to `dir`, because radpo's packages are not published to npm yet. When
+ * radpo runs from node_modules it is a caret range of the installed version.
  */
 function radpoDependency(packageName: string, dir: string): string {
   const manifestPath = fs.realpathSync(require.resolve(`${packageName}/package.json`));

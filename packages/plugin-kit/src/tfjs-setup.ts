@@ -6,9 +6,9 @@ import '@tensorflow/tfjs-backend-cpu';
 
 /**
  * Waits for a TensorFlow.js backend; selects cpu when none was chosen, as in a plain mocha run.
- * tfjs's cpu backend prints a notice on its first use in Node (install tfjs-node for speed); that first
- * use happens here with tfjs's IS_TEST flag set, which silences the notice, and the flag is restored at
- * once because it also turns on leak checks for every kernel that other tests in the process run.
+ * tfjs's cpu backend prints a notice on its first use in Node (install tfjs-node for speed). That first
+ * use happens here with tfjs's IS_TEST flag set, which silences the notice. The flag is restored at once,
+ * because it also turns on leak checks for every kernel that later tests in the process run.
  */
 export async function readyBackend(): Promise<void> {
   if (!tf.getBackend()) await tf.setBackend('cpu');

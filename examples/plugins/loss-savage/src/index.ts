@@ -23,8 +23,8 @@ export const SAVAGE_OPTIONS_SCHEMA: JsonSchema = {
 };
 
 /**
- * The savage loss, one of the convex-or-not losses of Generalized Preference Optimization (Tang et
- * al., 2024, "Generalized Preference Optimization: A Unified Approach to Offline Alignment"):
+ * Creates the savage loss, one of the losses of Generalized Preference Optimization (Tang et al., 2024,
+ * "Generalized Preference Optimization: A Unified Approach to Offline Alignment"):
  *   Δ = (π_c − ref_c) − (π_r − ref_r)        on summed response log-probs
  *   loss = σ(−β·Δ)² = 1 / (1 + e^{β·Δ})²
  * It is bounded in (0, 1), so a pair the policy gets badly wrong pulls no harder than 1, unlike DPO's
