@@ -14,8 +14,11 @@ export interface TransformConfig {
 }
 
 export interface RunConfig {
-  /** Extra plugin modules; the CLI stores them as absolute module paths. */
-  plugins: string[];
+  /**
+   * Extra plugin modules; the CLI stores them as absolute module paths. resolveRunConfig always fills
+   * it in; it is optional so that configs built in code need not name it.
+   */
+  plugins?: string[];
   seed: number;
   backend: BackendChoice;
   losses: LossTermConfig[];

@@ -123,7 +123,7 @@ export interface TrainCommandIo {
 /** Runs `radpo train`: resolves the config, prepares the run directory, trains and reports. */
 export async function runTrainCommand(flags: TrainFlags, builtins: PluginRegistry, io: TrainCommandIo): Promise<void> {
   const config = buildRunConfig(flags, builtins);
-  const registry = registryWithPluginModules(builtins, config.plugins);
+  const registry = registryWithPluginModules(builtins, config.plugins ?? []);
   const outDir = flags.out ?? defaultRunDirectory(config.losses.map((term) => term.name), config.transforms.some((t) => t.name === REWARD_AUGMENT));
   const runDir = new RunDirectory(outDir, flags.overwrite ?? false);
   runDir.writeJson('config.json', config);
