@@ -82,6 +82,16 @@ describe('radpo new-plugin', function () {
     assert.match(result.stderr, /invalid plugin name "My_Loss"/);
   });
 
+  it('should reject a --dir that is not empty', () => {
+    const dir = path.join(work, 'occupied');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'keep.txt'), 'mine');
+    const result = runCli(['new-plugin', 'other', '--kind', 'loss', '--dir', dir], work);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /occupied already exists and is not empty/);
+    assert.deepEqual(fs.readdirSync(dir), ['keep.txt']);
+  });
+
   it('should pin the tool versions radpo itself uses', () => {
     const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
     for (const [name, version] of Object.entries(SCAFFOLD_TOOL_VERSIONS)) assert.equal(version, root.devDependencies[name], name);

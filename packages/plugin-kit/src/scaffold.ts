@@ -62,7 +62,7 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
   }
   const dir = path.resolve(options.dir);
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
-    throw new RadpoError('io', `${dir} already exists and is not empty; choose another --dir or remove it.`);
+    throw new RadpoError('config', `${dir} already exists and is not empty; choose another --dir or remove it.`);
   }
 
   const packageName = options.packageName ?? `radpo-plugin-${name}`;
