@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { PLUGIN_KINDS, listSchemaOptions, type PluginKind, type PluginRegistry, type SchemaOption } from '@radpo/core';
+import { PLUGIN_KINDS, RadpoError, listSchemaOptions, type PluginKind, type PluginRegistry, type SchemaOption } from '@radpo/core';
 import { registryWithPluginModules, resolvePluginSpecifier } from '@radpo/runtime';
 import { readConfigFile } from '../config-file';
 
@@ -70,10 +70,12 @@ function registryForFlags(flags: PluginsFlags, builtins: PluginRegistry): Plugin
   const modulePaths: string[] = [];
   if (flags.config) {
     const listed = (readConfigFile(flags.config) as { plugins?: unknown }).plugins ?? [];
-    const configDir = path.dirname(path.resolve(flags.config));
-    for (const specifier of Array.isArray(listed) ? listed : []) {
-      modulePaths.push(resolvePluginSpecifier(String(specifier), configDir, `"plugins" of ${flags.config}`));
+    const label = `"plugins" of ${flags.config}`;
+    if (!Array.isArray(listed) || listed.some((entry) => typeof entry !== 'string')) {
+      throw new RadpoError('config', `${label}: expected an array of package names or paths, got ${JSON.stringify(listed)}.`);
     }
+    const configDir = path.dirname(path.resolve(flags.config));
+    for (const specifier of listed) modulePaths.push(resolvePluginSpecifier(specifier, configDir, label));
   }
   for (const specifier of flags.plugin ?? []) modulePaths.push(resolvePluginSpecifier(specifier, process.cwd(), '--plugin'));
   return registryWithPluginModules(builtins, [...new Set(modulePaths)]);
