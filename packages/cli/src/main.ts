@@ -5,6 +5,8 @@ import { runTrainCommand, type TrainFlags } from './commands/train';
 import { addAugmentCommand } from './commands/augment-program';
 import { addRelabelCommand } from './commands/relabel';
 import { registerInspectLossCommand } from './commands/inspect-loss';
+import { registerNewPluginCommand } from './commands/new-plugin';
+import { registerPluginsCommand } from './commands/plugins';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -48,6 +50,7 @@ export function createProgram(): Command {
     .option('--data <file>', 'training pairs, JSONL or JSON array')
     .option('--eval-data <file>', 'held-out pairs; default: 10% of --data is held out')
     .option('--config <file>', 'run configuration, JSON or YAML; flags override it')
+    .option('--plugin <package-or-path>', 'load extra plugins from a package or a path relative to the working directory, repeatable; adds to the config\'s "plugins"', collect)
     .option('--out <dir>', 'run directory (default runs/<algo>[-augment]-<time>)')
     .option('--overwrite', 'replace a run already in --out')
     .option('--max-steps <n>', 'preference optimizer steps', integer)
@@ -86,6 +89,9 @@ export function createProgram(): Command {
   addRelabelCommand(program);
 
   registerInspectLossCommand(program, registry);
+
+  registerPluginsCommand(program, registry, collect);
+  registerNewPluginCommand(program);
 
   return program;
 }

@@ -15,6 +15,11 @@ export interface TransformConfig {
 }
 
 export interface RunConfig {
+  /**
+   * Extra plugin modules; the CLI stores them as absolute module paths. resolveRunConfig always fills
+   * it in; it is optional so that configs built in code need not name it.
+   */
+  plugins?: string[];
   seed: number;
   backend: BackendChoice;
   losses: LossTermConfig[];
@@ -70,6 +75,16 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    plugins: {
+      type: 'array',
+      items: { type: 'string' },
+      default: [],
+      description:
+        'Extra plugin packages to load, each a package name (looked up in node_modules above the config file) or a path ' +
+        'starting with "." or "/", relative to the config file. Every plugin object the package exports (default or named) ' +
+        'is registered; a name already taken is an error. radpo train and radpo plugins load them; a program that calls ' +
+        'train() itself registers them with registryWithPluginModules(). Default: none, only the built-in plugins.',
+    },
     seed: { type: 'integer', default: 0, description: 'Seed for weight initialization, data order and the synthetic data. Default 0.' },
     backend: {
       type: 'string',

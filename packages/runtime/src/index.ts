@@ -16,3 +16,4 @@ export * from './pair-sampler';
 export * from './training-state';
 export * from './implicit-reward';
 export * from './reference-checkpoint';
+export * from './plugin-loader';

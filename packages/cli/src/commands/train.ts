@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { RadpoError, type PluginRegistry, type RunEvent } from '@radpo/core';
-import { resolveRunConfig, train, type RunConfig } from '@radpo/runtime';
+import { registryWithPluginModules, resolvePluginSpecifier, resolveRunConfig, train, type RunConfig } from '@radpo/runtime';
 import { readConfigFile } from '../config-file';
 import { ConsoleReporter, formatDataSummary, formatSummary } from '../reporters/console-reporter';
 import { RunDirectory, defaultRunDirectory } from '../run-directory';
@@ -16,6 +16,7 @@ export interface TrainFlags {
   data?: string;
   evalData?: string;
   config?: string;
+  plugin?: string[];
   out?: string;
   overwrite?: boolean;
   maxSteps?: number;
@@ -42,9 +43,11 @@ const REWARD_AUGMENT = 'reward-augment';
  * Merges a config file (if any) with command-line flags, flags winning, and validates the result.
  * Plugin names are checked against the registry here, before any data is read.
  */
-export function buildRunConfig(flags: TrainFlags, registry: PluginRegistry): RunConfig {
+export function buildRunConfig(flags: TrainFlags, builtins: PluginRegistry): RunConfig {
   const raw = (flags.config ? readConfigFile(flags.config) : {}) as Record<string, any>;
   const config: Record<string, any> = structuredClone(raw);
+  config.plugins = resolveConfigPlugins(raw.plugins, flags);
+  const registry = registryWithPluginModules(builtins, config.plugins);
   const section = (name: string): Record<string, any> => (config[name] ??= {});
 
   if (flags.algo !== undefined && flags.algo.length > 0) {
@@ -160,6 +163,21 @@ function applyBeta(config: Record<string, any>, beta: number, registry: PluginRe
   for (const term of withBeta) term.options = { ...(term.options ?? {}), beta };
 }
 
+/**
+ * Resolves the config file's `plugins` (relative to the config file) and `--plugin` flags (relative to
+ * the working directory) to absolute module paths, so that the run's config.json loads the same modules.
+ */
+function resolveConfigPlugins(listed: unknown, flags: TrainFlags): string[] {
+  const label = flags.config ? `"plugins" of ${flags.config}` : '"plugins"';
+  if (listed !== undefined && (!Array.isArray(listed) || listed.some((entry) => typeof entry !== 'string'))) {
+    throw new RadpoError('config', `${label}: expected an array of package names or paths, got ${JSON.stringify(listed)}.`);
+  }
+  const configDir = flags.config ? path.dirname(path.resolve(flags.config)) : process.cwd();
+  const fromConfig = ((listed as string[] | undefined) ?? []).map((specifier) => resolvePluginSpecifier(specifier, configDir, label));
+  const fromFlags = (flags.plugin ?? []).map((specifier) => resolvePluginSpecifier(specifier, process.cwd(), '--plugin'));
+  return [...new Set([...fromConfig, ...fromFlags])];
+}
+
 export function parseFieldMap(entries: string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const entry of entries) {
@@ -182,9 +200,10 @@ export interface TrainCommandIo {
  * Runs `radpo train`: resolves the config, prepares the run directory, trains and reports. Returns
  * the run's status: `stopped` after Ctrl-C, when the CLI exits with 130.
  */
-export async function runTrainCommand(flags: TrainFlags, registry: PluginRegistry, io: TrainCommandIo): Promise<'completed' | 'stopped'> {
+export async function runTrainCommand(flags: TrainFlags, builtins: PluginRegistry, io: TrainCommandIo): Promise<'completed' | 'stopped'> {
   const resume = flags.resume !== undefined;
-  const config = resume ? buildResumeConfig(flags.resume!, flags, registry) : buildRunConfig(flags, registry);
+  const config = resume ? buildResumeConfig(flags.resume!, flags, builtins) : buildRunConfig(flags, builtins);
+  const registry = registryWithPluginModules(builtins, config.plugins ?? []);
   const outDir =
     flags.resume ?? flags.out ?? defaultRunDirectory(config.losses.map((term) => term.name), config.transforms.some((t) => t.name === REWARD_AUGMENT));
   const lock = RunLock.acquire(outDir);
