@@ -89,11 +89,23 @@ export const LOSS_CASES: readonly LossCase[] = [
   },
 ];
 
-/** Builds LossInputs as the runtime does (chosenNll is the mean per-token NLL of the chosen response). */
+/**
+ * Builds LossInputs as the runtime does: chosenNll is the mean per-token NLL of the chosen response,
+ * and with a reference, mismatchedLogRatios stands in for the log-ratios of pair i's prompt with pair
+ * i+1's responses (here the mean of the next pair's two log-ratios, wrapping around).
+ */
 export function lossInputs(batch: LossCase, withReference = true): LossInputs {
   const policyChosen = tf.tensor1d(batch.policyChosen);
   const chosenTokens = tf.tensor1d(batch.chosenTokens);
+  const pairs = batch.policyChosen.length;
+  const mismatched = batch.policyChosen.map((_, i) => {
+    const next = (i + 1) % pairs;
+    const chosenRatio = batch.policyChosen[next] - batch.referenceChosen[next];
+    const rejectedRatio = batch.policyRejected[next] - batch.referenceRejected[next];
+    return (chosenRatio + rejectedRatio) / 2;
+  });
   return {
+    mismatchedLogRatios: withReference ? tf.tensor1d(mismatched) : undefined,
     policyChosen,
     policyRejected: tf.tensor1d(batch.policyRejected),
     referenceChosen: withReference ? tf.tensor1d(batch.referenceChosen) : undefined,
@@ -229,8 +241,17 @@ export const LOSS_CHECKS: readonly ConformanceCheck<'loss', LossConformanceOptio
       for (const batch of LOSS_CASES) {
         const gradients = inScope(() => {
           const inputs = lossInputs(batch);
+          // The 0·Σ terms connect both inputs to the output, so a loss that ignores one side (sft) gets a zero gradient there instead of a tfjs error.
           const gradient = tf.grads((chosen: tf.Tensor, rejected: tf.Tensor) =>
-            tf.sum(loss.compute({ ...inputs, policyChosen: chosen as tf.Tensor1D, policyRejected: rejected as tf.Tensor1D }).losses),
+            tf.addN([tf.mul(0, tf.sum(chosen)), tf.mul(0, tf.sum(rejected)), tf.sum(
+              loss.compute({
+                ...inputs,
+                policyChosen: chosen as tf.Tensor1D,
+                policyRejected: rejected as tf.Tensor1D,
+                // As in the runtime, the chosen NLL is a function of the chosen log-prob, so NLL-only losses have a gradient.
+                chosenNll: tf.neg(tf.div(chosen, inputs.chosenTokens)) as tf.Tensor1D,
+              }).losses,
+            )]),
           );
           return gradient([inputs.policyChosen, inputs.policyRejected]).map((tensor) => Array.from(tensor.dataSync()));
         });
