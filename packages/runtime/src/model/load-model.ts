@@ -1,0 +1,80 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RadpoError, type Tokenizer } from '@radpo/core';
+import { readCheckpoint } from '../checkpoint';
+import type { RunConfig } from '../config';
+import { BuiltinTransformer } from './builtin-transformer';
+import type { CausalLanguageModel, Weights } from './causal-lm';
+import { loadHfModel } from './hf-checkpoint';
+import { HfTokenizer, readJson } from './hf-tokenizer';
+import { loadLlama2cCheckpoint, readLlama2cHeader } from './llama2c';
+import { Llama2cTokenizer } from './llama2c-tokenizer';
+
+/** Which kind of file or directory a model was loaded from. */
+export type ModelFormat = 'llama2c' | 'huggingface' | 'radpo-builtin';
+
+export interface LoadedModel {
+  model: CausalLanguageModel;
+  weights: Weights;
+  format: ModelFormat;
+  /** The directory or file the weights were read from (a run directory resolves to its checkpoint). */
+  resolvedPath: string;
+  /** The run's config.json when `modelPath` is a radpo run directory. */
+  runConfig?: RunConfig;
+}
+
+/**
+ * Loads a model for training, generation or scoring from any of:
+ * - a llama2.c checkpoint (`.bin` file), with `tokenizerPath` or a `tokenizer.bin` beside it;
+ * - a Hugging Face model directory (config.json + safetensors + tokenizer files);
+ * - a radpo run directory (its `checkpoint/`), or a checkpoint directory itself, of any model.
+ * `tokenizerPath` may name a llama2.c tokenizer.bin, a tokenizer.json, or a directory holding one.
+ */
+export async function loadModel(modelPath: string, options: { tokenizerPath?: string } = {}): Promise<LoadedModel> {
+  if (!fs.existsSync(modelPath)) throw new RadpoError('config', `model path ${modelPath} does not exist.`);
+  if (fs.statSync(modelPath).isFile()) {
+    const bytes = fs.readFileSync(modelPath);
+    const header = readLlama2cHeader(modelPath, bytes);
+    const tokenizer = readTokenizerPath(options.tokenizerPath ?? siblingTokenizer(modelPath), header.vocabSize);
+    return { ...loadLlama2cCheckpoint(modelPath, tokenizer), format: 'llama2c', resolvedPath: modelPath };
+  }
+
+  const checkpointDir = path.join(modelPath, 'checkpoint');
+  if (fs.existsSync(checkpointDir) && fs.existsSync(path.join(modelPath, 'config.json')) && !fs.existsSync(path.join(modelPath, 'model.safetensors'))) {
+    const runConfig = readJson(path.join(modelPath, 'config.json')) as RunConfig;
+    return { ...(await loadModel(checkpointDir, options)), runConfig };
+  }
+  if (fs.existsSync(path.join(modelPath, 'config.json'))) {
+    const vocab = Number(readJson(path.join(modelPath, 'config.json')).vocab_size);
+    const tokenizer = options.tokenizerPath ? readTokenizerPath(options.tokenizerPath, vocab) : undefined;
+    return { ...loadHfModel(modelPath, tokenizer), format: 'huggingface', resolvedPath: modelPath };
+  }
+  if (fs.existsSync(path.join(modelPath, 'checkpoint.json'))) return loadBuiltinCheckpoint(modelPath);
+  throw new RadpoError(
+    'config',
+    `${modelPath} is neither a llama2.c .bin file, a Hugging Face model directory (config.json), nor a radpo run or checkpoint directory.`,
+  );
+}
+
+function siblingTokenizer(modelPath: string): string {
+  const candidate = path.join(path.dirname(modelPath), 'tokenizer.bin');
+  if (!fs.existsSync(candidate)) {
+    throw new RadpoError('config', `${modelPath} is a llama2.c checkpoint, which needs its tokenizer: pass --tokenizer (a llama2.c tokenizer.bin).`);
+  }
+  return candidate;
+}
+
+/** Reads a tokenizer from a llama2.c .bin file, a tokenizer.json file or a directory holding tokenizer.json. */
+export function readTokenizerPath(tokenizerPath: string, vocabSize: number): Tokenizer {
+  if (!fs.existsSync(tokenizerPath)) throw new RadpoError('config', `tokenizer path ${tokenizerPath} does not exist.`);
+  if (fs.statSync(tokenizerPath).isDirectory()) return HfTokenizer.read(tokenizerPath);
+  if (path.basename(tokenizerPath) === 'tokenizer.json') return HfTokenizer.read(path.dirname(tokenizerPath));
+  return Llama2cTokenizer.read(tokenizerPath, vocabSize);
+}
+
+/** Loads a checkpoint of the built-in byte-level model written by the trainer. */
+async function loadBuiltinCheckpoint(dir: string): Promise<LoadedModel> {
+  const { weights, metadata } = await readCheckpoint(dir);
+  const settings = metadata.model as { dModel: number; nLayers: number; nHeads: number; dFf?: number; maxPositions: number };
+  return { model: new BuiltinTransformer(settings), weights, format: 'radpo-builtin', resolvedPath: dir };
+}
