@@ -30,6 +30,13 @@ export interface PairTokenizationStats {
   truncatedResponses: number;
   /** Pairs whose chosen and rejected became identical after truncation, and were dropped. */
   identicalAfterTruncation: number;
+  /**
+   * Pairs (chat-template tokenization only) where the rendered prompt's ids were not a prefix of the
+   * rendered prompt + response's ids, so the response ids were re-derived from the text after the prompt.
+   */
+  boundaryRepairs?: number;
+  /** Pairs dropped because a response had no tokens at all (an empty response and no EOS token). */
+  emptyResponses?: number;
 }
 
 /**

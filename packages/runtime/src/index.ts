@@ -19,3 +19,5 @@ export * from './model/hf-checkpoint';
 export * from './model/safetensors';
 export * from './model/load-model';
 export * from './model/generate';
+export * from './model/training-model';
+export * from './pair-logprobs';

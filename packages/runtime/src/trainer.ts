@@ -9,15 +9,14 @@ import {
   type PluginRegistry,
   type RunEvent,
 } from '@radpo/core';
-import { createRng, tokenizePairs, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
+import { createRng, tokenizePairsForTokenizer, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
 import { selectBackend } from './backend';
 import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
-import { writeCheckpoint } from './checkpoint';
 import type { RunConfig } from './config';
 import { prepareRecords } from './dataset';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
-import { BuiltinTransformer } from './model/builtin-transformer';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
+import { createTrainingModel, saveModelCheckpoint } from './model/training-model';
 import { AdamW, clipByGlobalNorm } from './optimizer';
 import {
   evaluatePreferenceBatch,
@@ -83,19 +82,19 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
   // Data: read, transform and tokenize both splits.
   const records = await prepareRecords(config, transforms, emit);
-  const model: CausalLanguageModel = new BuiltinTransformer({ ...config.model, maxPositions: config.model.maxLength });
+
+  // Backend and model: the built-in model, or a pretrained one whose tokenizer the data needs.
+  const backend = await selectBackend(config.backend);
+  const { model, weights } = await createTrainingModel(config);
   const tokenization = { maxLength: config.model.maxLength, maxPromptLength: config.model.maxPromptLength };
   const trainStats = newTokenizationStats();
-  const trainPairs = tokenizePairs(records.train, model.tokenizer, tokenization, trainStats);
-  const evalPairs = tokenizePairs(records.eval, model.tokenizer, tokenization);
+  const trainPairs = tokenizePairsForTokenizer(records.train, model.tokenizer, tokenization, trainStats);
+  const evalPairs = tokenizePairsForTokenizer(records.eval, model.tokenizer, tokenization);
   reportTokenization(trainStats, emit);
   if (trainPairs.length === 0) {
+    tf.dispose(Object.values(weights));
     throw new RadpoError('data', 'no training pairs are left after reading, transforms and truncation; check the data file and the transforms.');
   }
-
-  // Backend and model.
-  const backend = await selectBackend(config.backend);
-  const weights = model.initWeights(config.seed);
   emit(
     createEvent('runStart', {
       runId: options.runId ?? `run-${startedAt}`,
@@ -282,7 +281,7 @@ function evaluate(
 
 async function saveCheckpoint(outDir: string, model: CausalLanguageModel, weights: Weights, step: number, config: RunConfig, emit: Emit): Promise<void> {
   const dir = path.join(outDir, 'checkpoint');
-  await writeCheckpoint(dir, weights, {
+  await saveModelCheckpoint(dir, model, weights, {
     format: 'radpo-checkpoint',
     formatVersion: 1,
     step,
@@ -327,6 +326,17 @@ function newTokenizationStats(): PairTokenizationStats {
 }
 
 function reportTokenization(stats: PairTokenizationStats, emit: Emit): void {
+  if (stats.boundaryRepairs) {
+    emit(
+      createEvent('warning', {
+        message: `${stats.boundaryRepairs} training pairs had a prompt whose tokens were not a prefix of prompt + response under the chat template; their response tokens were encoded from the text after the prompt.`,
+        source: 'tokenization',
+      }),
+    );
+  }
+  if (stats.emptyResponses) {
+    emit(createEvent('warning', { message: `${stats.emptyResponses} training pairs were dropped because a response had no tokens.`, source: 'tokenization' }));
+  }
   if (stats.identicalAfterTruncation > 0) {
     emit(
       createEvent('warning', {

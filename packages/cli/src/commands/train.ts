@@ -10,6 +10,8 @@ import { RunDirectory, defaultRunDirectory } from '../run-directory';
 export interface TrainFlags {
   algo?: string;
   augment?: boolean;
+  model?: string;
+  tokenizer?: string;
   data?: string;
   evalData?: string;
   config?: string;
@@ -65,6 +67,8 @@ export function buildRunConfig(flags: TrainFlags, registry: PluginRegistry): Run
   if (flags.map && flags.map.length > 0) data.fieldMap = { ...(data.fieldMap ?? {}), ...parseFieldMap(flags.map) };
 
   const model = section('model');
+  if (flags.model !== undefined) model.path = flags.model;
+  if (flags.tokenizer !== undefined) model.tokenizer = flags.tokenizer;
   if (flags.maxLength !== undefined) model.maxLength = flags.maxLength;
   if (flags.maxPromptLength !== undefined) model.maxPromptLength = flags.maxPromptLength;
 

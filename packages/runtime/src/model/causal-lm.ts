@@ -54,3 +54,8 @@ export interface IncrementalLanguageModel extends CausalLanguageModel {
 export function supportsKeyValueCache(model: CausalLanguageModel): model is IncrementalLanguageModel {
   return typeof (model as Partial<IncrementalLanguageModel>).logitsWithCache === 'function';
 }
+
+/** Frees the tensors of a set of weights. */
+export function disposeWeights(weights: Weights): void {
+  tf.dispose(Object.values(weights));
+}

@@ -1,0 +1,48 @@
+import { Command } from 'commander';
+import { readAllPreferenceRecords, tokenizePairsForTokenizer, type PairTokenizationStats } from '@radpo/data';
+import { disposeWeights, loadModel, pairLogProbs, resolveRunConfig, selectBackend, type BackendChoice } from '@radpo/runtime';
+import { addModelOptions, parseInteger } from './model-options';
+
+interface LogProbsFlags {
+  model: string;
+  tokenizer?: string;
+  backend: BackendChoice;
+  data: string;
+  maxLength?: number;
+  maxPromptLength?: number;
+  batchSize: number;
+}
+
+/** Registers `radpo logprobs`. */
+export function registerLogProbsCommand(program: Command, write: { stdout: (text: string) => void; stderr: (line: string) => void }): void {
+  const command = program
+    .command('logprobs')
+    .description(
+      'Print, per preference pair, the summed log-probability and token count of the chosen and rejected responses as JSONL, tokenized and masked exactly as training does.',
+    );
+  addModelOptions(command)
+    .requiredOption('--data <file>', 'preference pairs, JSONL or JSON array')
+    .option('--max-length <n>', "longest prompt + response in tokens (default: the run's, else 192)", parseInteger)
+    .option('--max-prompt-length <n>', "longest prompt in tokens (default: the run's, else 128)", parseInteger)
+    .option('--batch-size <n>', 'pairs per forward pass', parseInteger, 8)
+    .action(async (flags: LogProbsFlags) => {
+      await selectBackend(flags.backend);
+      const loaded = await loadModel(flags.model, { tokenizerPath: flags.tokenizer });
+      try {
+        const defaults = resolveRunConfig(loaded.runConfig ? { model: loaded.runConfig.model } : {}).model;
+        const records = await readAllPreferenceRecords(flags.data);
+        const stats: PairTokenizationStats = { pairs: 0, truncatedPrompts: 0, truncatedResponses: 0, identicalAfterTruncation: 0 };
+        const pairs = tokenizePairsForTokenizer(records, loaded.model.tokenizer, {
+          maxLength: flags.maxLength ?? defaults.maxLength,
+          maxPromptLength: flags.maxPromptLength ?? defaults.maxPromptLength,
+        }, stats);
+        for (const result of pairLogProbs(loaded.model, loaded.weights, pairs, flags.batchSize)) write.stdout(JSON.stringify(result) + '\n');
+        write.stderr(
+          `${pairs.length} pairs scored; ${stats.identicalAfterTruncation} dropped as identical after truncation, ${stats.emptyResponses ?? 0} with an empty response; ` +
+            `${stats.truncatedPrompts} prompts and ${stats.truncatedResponses} responses truncated; ${stats.boundaryRepairs ?? 0} chat-template boundaries repaired.`,
+        );
+      } finally {
+        disposeWeights(loaded.weights);
+      }
+    });
+}

@@ -1,0 +1,40 @@
+import { RadpoError } from '@radpo/core';
+import { writeCheckpoint, type CheckpointMetadata } from '../checkpoint';
+import type { RunConfig } from '../config';
+import { BuiltinTransformer } from './builtin-transformer';
+import type { CausalLanguageModel, Weights } from './causal-lm';
+import { Gpt2Model } from './gpt2';
+import { saveHfModel } from './hf-checkpoint';
+import { LlamaModel } from './llama';
+import { loadModel } from './load-model';
+
+/**
+ * The model a run trains: the pretrained one at config.model.path (llama2.c .bin, Hugging Face
+ * directory or radpo run directory), or the built-in byte-level model initialized from the seed.
+ * Call after the backend is selected, because loading creates tensors.
+ */
+export async function createTrainingModel(config: RunConfig): Promise<{ model: CausalLanguageModel; weights: Weights }> {
+  const { path: modelPath, tokenizer, maxLength } = config.model;
+  if (modelPath === undefined) {
+    const model = new BuiltinTransformer({ ...config.model, maxPositions: maxLength });
+    return { model, weights: model.initWeights(config.seed) };
+  }
+  const { model, weights } = await loadModel(modelPath, { tokenizerPath: tokenizer });
+  if (maxLength > model.maxSequenceLength) {
+    throw new RadpoError('config', `model.maxLength ${maxLength} exceeds the ${model.maxSequenceLength} positions of ${modelPath}; lower --max-length.`);
+  }
+  return { model, weights };
+}
+
+/**
+ * Writes a checkpoint: a Hugging Face directory (config.json, model.safetensors, tokenizer files and
+ * radpo-checkpoint.json with the run metadata) for pretrained architectures, radpo's own format for
+ * the built-in model.
+ */
+export async function saveModelCheckpoint(dir: string, model: CausalLanguageModel, weights: Weights, metadata: CheckpointMetadata): Promise<void> {
+  if (model instanceof LlamaModel || model instanceof Gpt2Model) {
+    await saveHfModel(dir, model, weights, { 'radpo-checkpoint.json': JSON.stringify(metadata, null, 2) + '\n' });
+  } else {
+    await writeCheckpoint(dir, weights, metadata);
+  }
+}
