@@ -97,9 +97,6 @@ export class HfTokenizer implements Tokenizer {
           add_generation_prompt: options.addGenerationPrompt,
           bos_token: this.bosToken ?? '',
           eos_token: this.eosToken ?? '',
-          raise_exception: (message: string) => {
-            throw new Error(message);
-          },
         });
       } catch (error) {
         throw new RadpoError('data', `the chat template of ${this.directory} failed to render: ${(error as Error).message}`, { cause: error });

@@ -39,11 +39,13 @@ export function readLlama2cHeader(file: string, bytes: Buffer): Llama2cHeader {
  * (out, in) in this order: token embedding, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final,
  * the unused RoPE tables (seq_len × head_size/2, twice), then wcls when vocab_size is negative.
  *
+ * `tokenizerSource` is a tokenizer or a function that reads one for the checkpoint's vocab_size.
+ *
  * llama2.c rotates (even, odd) pairs of each head; the rows of wq and wk are permuted once here
  * (evens first, then odds, within each head) so that Hugging Face's rotate-half rotary embedding gives
  * the same attention scores, and the model saves as a standard Hugging Face Llama checkpoint.
  */
-export function loadLlama2cCheckpoint(file: string, tokenizer: Tokenizer): { model: LlamaModel; weights: Weights } {
+export function loadLlama2cCheckpoint(file: string, tokenizerSource: Tokenizer | ((vocabSize: number) => Tokenizer)): { model: LlamaModel; weights: Weights } {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -79,6 +81,8 @@ export function loadLlama2cCheckpoint(file: string, tokenizer: Tokenizer): { mod
         `vocab_size ${sharedClassifier ? '' : '-'}${vocabSize}, seq_len ${seqLen}) implies ${expectedBytes} bytes, but the file has ${bytes.length}.`,
     );
   }
+  // The tokenizer is read only after the checkpoint's size checks out, so a broken checkpoint is reported first.
+  const tokenizer = typeof tokenizerSource === 'function' ? tokenizerSource(vocabSize) : tokenizerSource;
   if (tokenizer.vocabSize !== vocabSize) {
     throw new RadpoError('config', `the tokenizer has ${tokenizer.vocabSize} tokens but ${file} has vocab_size ${vocabSize}; use the tokenizer the model was trained with.`);
   }

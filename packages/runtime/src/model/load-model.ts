@@ -7,7 +7,7 @@ import { BuiltinTransformer } from './builtin-transformer';
 import type { CausalLanguageModel, Weights } from './causal-lm';
 import { loadHfModel } from './hf-checkpoint';
 import { HfTokenizer, readJson } from './hf-tokenizer';
-import { loadLlama2cCheckpoint, readLlama2cHeader } from './llama2c';
+import { loadLlama2cCheckpoint } from './llama2c';
 import { Llama2cTokenizer } from './llama2c-tokenizer';
 
 /** Which kind of file or directory a model was loaded from. */
@@ -33,10 +33,8 @@ export interface LoadedModel {
 export async function loadModel(modelPath: string, options: { tokenizerPath?: string } = {}): Promise<LoadedModel> {
   if (!fs.existsSync(modelPath)) throw new RadpoError('config', `model path ${modelPath} does not exist.`);
   if (fs.statSync(modelPath).isFile()) {
-    const bytes = fs.readFileSync(modelPath);
-    const header = readLlama2cHeader(modelPath, bytes);
-    const tokenizer = readTokenizerPath(options.tokenizerPath ?? siblingTokenizer(modelPath), header.vocabSize);
-    return { ...loadLlama2cCheckpoint(modelPath, tokenizer), format: 'llama2c', resolvedPath: modelPath };
+    const readTokenizer = (vocabSize: number) => readTokenizerPath(options.tokenizerPath ?? siblingTokenizer(modelPath), vocabSize);
+    return { ...loadLlama2cCheckpoint(modelPath, readTokenizer), format: 'llama2c', resolvedPath: modelPath };
   }
 
   const checkpointDir = path.join(modelPath, 'checkpoint');
