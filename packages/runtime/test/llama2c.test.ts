@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { Llama2cTokenizer, generate, loadModel, selectBackend, type LoadedModel } from '../src';
+import { PluginRegistry, type RunEvent } from '@radpo/core';
+import { dpoPlugin } from '@radpo/plugin-dpo';
+import { constantSchedulePlugin } from '@radpo/plugin-scheduler-constant';
+import { Llama2cTokenizer, generate, loadModel, resolveRunConfig, selectBackend, train, type LoadedModel } from '../src';
 
 const DATA = path.resolve(__dirname, '../../../../shared/data/stories260K');
 const MODEL = path.join(DATA, 'stories260K.bin');
@@ -158,6 +162,58 @@ describe('llama2.c stories260K', function () {
       sequence.push(last.indexOf(Math.max(...last)));
     }
     assert.deepEqual(result.ids, sequence.slice(prompt.length));
+  });
+});
+
+describe('DPO on stories260K', function () {
+  let root: string;
+
+  before(async function () {
+    if (!fs.existsSync(MODEL) || !fs.existsSync(TOKENIZER)) this.skip();
+    await selectBackend('wasm');
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'radpo-stories-'));
+  });
+
+  after(() => {
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('should lower the DPO loss on its own samples', async () => {
+    // Pairs from the model's own samples: greedy continuations are chosen, temperature-2 samples rejected.
+    const { model, weights } = await loadModel(MODEL, { tokenizerPath: TOKENIZER });
+    const prompts = ['Lily went to the park', 'Tom had a big red ball', 'The cat was sleeping', 'Sue wanted to bake a cake', 'Ben saw a bird', 'Mia and her mom'];
+    const rows = prompts.map((prompt, i) => {
+      const ids = [1, ...model.tokenizer.encode(prompt)];
+      const chosen = model.tokenizer.decode(generate(model, weights, ids, { maxNewTokens: 16 }).ids);
+      const rejected = model.tokenizer.decode(generate(model, weights, ids, { maxNewTokens: 16, temperature: 2, seed: i }).ids);
+      return { prompt, chosen, rejected };
+    });
+    tf.dispose(Object.values(weights));
+    const pairsFile = path.join(root, 'pairs.jsonl');
+    fs.writeFileSync(pairsFile, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+
+    const runDir = path.join(root, 'run');
+    fs.mkdirSync(runDir);
+    const config = resolveRunConfig({
+      backend: 'wasm',
+      losses: [{ name: 'dpo', options: { beta: 0.1 } }],
+      data: { train: pairsFile, evalFraction: 0.2 },
+      model: { path: MODEL, tokenizer: TOKENIZER, maxLength: 64, maxPromptLength: 32 },
+      training: { maxSteps: 3, batchSize: 2, learningRate: 0.001, warmup: { steps: 0 }, scheduler: { name: 'constant', options: {} } },
+    });
+    fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(config));
+    const registry = new PluginRegistry().register(dpoPlugin, constantSchedulePlugin);
+    const events: RunEvent[] = await lastValueFrom(train({ config, registry, outDir: runDir }).pipe(toArray()));
+    const steps = events.filter((event): event is RunEvent<'step'> => event.type === 'step');
+    assert.equal(steps.length, 3);
+    assert.ok(steps[2].loss < steps[0].loss, `losses ${steps.map((step) => step.loss).join(', ')}`);
+
+    // The checkpoint is a Hugging Face Llama directory with the llama2.c tokenizer, and still writes English.
+    const trained = await loadModel(runDir);
+    assert.equal(trained.format, 'huggingface');
+    const text = trained.model.tokenizer.decode(generate(trained.model, trained.weights, [1], { maxNewTokens: 20 }).ids);
+    tf.dispose(Object.values(trained.weights));
+    assert.match(text, /^[A-Z][a-z]+ [a-z]+/);
   });
 });
 

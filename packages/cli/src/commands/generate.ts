@@ -3,7 +3,7 @@ import { RadpoError, type ChatMessage } from '@radpo/core';
 import { tokenizeGenerationPrompt } from '@radpo/data';
 import { conditionPrompt, renderCondition, resolveRewardAugmentOptions, type RewardAugmentOptions } from '@radpo/plugin-reward-augment';
 import { disposeWeights, generate, loadModel, selectBackend, type BackendChoice, type RunConfig } from '@radpo/runtime';
-import { addModelOptions, parseInteger, parseNumber } from './model-options';
+import { addModelOptions, exitWhenStdoutCloses, parseInteger, parseNumber } from './model-options';
 
 interface GenerateFlags {
   model: string;
@@ -40,6 +40,7 @@ export function registerGenerateCommand(program: Command, write: { stdout: (text
     .option('--top-p <p>', 'nucleus sampling: smallest set of tokens with probability at least p; 1 turns it off', parseNumber, 1)
     .option('--seed <n>', 'seed of the sampler', parseInteger, 0)
     .action(async (flags: GenerateFlags) => {
+      exitWhenStdoutCloses();
       await selectBackend(flags.backend);
       const loaded = await loadModel(flags.model, { tokenizerPath: flags.tokenizer });
       try {

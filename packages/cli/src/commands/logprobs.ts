@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { readAllPreferenceRecords, tokenizePairsForTokenizer, type PairTokenizationStats } from '@radpo/data';
 import { disposeWeights, loadModel, pairLogProbs, resolveRunConfig, selectBackend, type BackendChoice } from '@radpo/runtime';
-import { addModelOptions, parseInteger } from './model-options';
+import { addModelOptions, exitWhenStdoutCloses, parseInteger } from './model-options';
 
 interface LogProbsFlags {
   model: string;
@@ -26,6 +26,7 @@ export function registerLogProbsCommand(program: Command, write: { stdout: (text
     .option('--max-prompt-length <n>', "longest prompt in tokens (default: the run's, else 128)", parseInteger)
     .option('--batch-size <n>', 'pairs per forward pass', parseInteger, 8)
     .action(async (flags: LogProbsFlags) => {
+      exitWhenStdoutCloses();
       await selectBackend(flags.backend);
       const loaded = await loadModel(flags.model, { tokenizerPath: flags.tokenizer });
       try {

@@ -20,3 +20,11 @@ export function addModelOptions(command: Command): Command {
     .option('--tokenizer <path>', "tokenizer: a llama2.c tokenizer.bin, a tokenizer.json or its directory (default: the model's own)")
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'));
 }
+
+/** Exits quietly when the reader of stdout goes away (`radpo logprobs … | head`), instead of crashing on EPIPE. */
+export function exitWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
