@@ -235,7 +235,7 @@ export function writeTinyLlama(dir: string, options: TinyLlamaOptions): void {
   writeWeights(dir, spec, 7);
 }
 
-/** Preference pairs over short English text, as JSONL. */
+/** Scored preference pairs over short English text, as JSONL. */
 export function writeTinyPairs(file: string): void {
   const rows = [
     { prompt: 'Say the cat sat.', chosen: 'The cat sat on the mat.', rejected: 'A dog ran in the rain.' },
@@ -245,5 +245,6 @@ export function writeTinyPairs(file: string): void {
     { prompt: 'Count to three.', chosen: 'one, two, three', rejected: 'three, one' },
     { prompt: 'What is ice?', chosen: 'Ice is frozen water.', rejected: 'Ice is hot.' },
   ];
-  fs.writeFileSync(file, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  const scored = rows.map((row, i) => ({ ...row, score_chosen: 8 + (i % 3), score_rejected: 2 + (i % 4) }));
+  fs.writeFileSync(file, scored.map((row) => JSON.stringify(row)).join('\n') + '\n');
 }

@@ -84,6 +84,8 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[]): string {
+    // @huggingface/tokenizers 0.2 throws on an empty list.
+    if (ids.length === 0) return '';
     return this.inner.decode([...ids], { skip_special_tokens: true });
   }
 
