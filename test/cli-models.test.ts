@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import '@tensorflow/tfjs';
 import { tokenizePairsForTokenizer } from '@radpo/data';
-import { disposeWeights, loadModel, pairLogProbs, selectBackend } from '@radpo/runtime';
+import { disposeWeights, loadModel, pairLogProbs, resolvePromptFormat, selectBackend } from '@radpo/runtime';
 import { writeTinyLlama, writeTinyPairs } from '../packages/runtime/test/tiny-checkpoints';
 import { SHARED_DATA, makeTempDir, readEvents, runCli } from './helpers';
 
@@ -47,7 +47,7 @@ describe('radpo train, generate and logprobs with pretrained models', function (
     await selectBackend('wasm');
     const loaded = await loadModel(runDir);
     const rows = fs.readFileSync(pairsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    const pairs = tokenizePairsForTokenizer(rows, loaded.model.tokenizer, { maxLength: 48, maxPromptLength: 24 });
+    const pairs = tokenizePairsForTokenizer(rows, loaded.model.tokenizer, { maxLength: 48, maxPromptLength: 24, promptFormat: resolvePromptFormat(loaded.model) });
     const expected = pairLogProbs(loaded.model, loaded.weights, pairs, 8);
     disposeWeights(loaded.weights);
     assert.deepEqual(printed, expected);

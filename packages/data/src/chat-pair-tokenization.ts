@@ -4,16 +4,24 @@ import { tokenizePairs, type PairTokenizationOptions, type PairTokenizationStats
 type ChatTemplate = NonNullable<Tokenizer['applyChatTemplate']>;
 
 /**
- * Tokenizes pairs with the tokenizer's chat template when it has one, otherwise with the plain
- * role-tagged rendering of tokenizePairs.
+ * How prompts are rendered: with the tokenizer's chat template, with `<|role|>` tags, or as raw text
+ * (see PairTokenizationOptions.promptFormat).
+ */
+export type PromptFormat = 'template' | 'tags' | 'raw';
+
+/**
+ * Tokenizes pairs in the given prompt format: the chat template (which the tokenizer must have), or
+ * tokenizePairs with tags or raw text.
  */
 export function tokenizePairsForTokenizer(
   records: Iterable<PreferenceRecord>,
   tokenizer: Tokenizer,
-  options: PairTokenizationOptions,
+  options: Omit<PairTokenizationOptions, 'promptFormat'> & { promptFormat: PromptFormat },
   stats?: PairTokenizationStats,
 ): TokenizedPair[] {
-  return tokenizer.applyChatTemplate ? tokenizeChatPairs(records, tokenizer, options, stats) : tokenizePairs(records, tokenizer, options, stats);
+  const { promptFormat, ...limits } = options;
+  if (promptFormat === 'template') return tokenizeChatPairs(records, tokenizer, limits, stats);
+  return tokenizePairs(records, tokenizer, { ...limits, promptFormat }, stats);
 }
 
 /**
@@ -152,14 +160,14 @@ function startsWith(ids: number[], prefix: number[]): boolean {
 }
 
 /**
- * Token ids of a prompt for generation, rendered as training renders it: with the chat template and
- * its generation prompt when the tokenizer has one, otherwise with the plain role-tagged rendering of
- * tokenizePairs. Starts with one BOS when the tokenizer has one.
+ * Token ids of a prompt for generation, rendered as training renders it in the same prompt format.
+ * Starts with one BOS when the tokenizer has one.
  */
-export function tokenizeGenerationPrompt(tokenizer: Tokenizer, messages: ChatMessage[]): number[] {
-  if (tokenizer.applyChatTemplate) {
+export function tokenizeGenerationPrompt(tokenizer: Tokenizer, messages: ChatMessage[], promptFormat: PromptFormat): number[] {
+  if (promptFormat === 'template') {
+    if (!tokenizer.applyChatTemplate) throw new RadpoError('config', 'the prompt format "template" needs a tokenizer with a chat template.');
     return withSingleBos(tokenizer.encode(tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true })), tokenizer.bosId);
   }
-  const pairs = tokenizePairs([{ prompt: messages, chosen: 'a', rejected: 'b' }], tokenizer, { maxLength: Number.MAX_SAFE_INTEGER, maxPromptLength: Number.MAX_SAFE_INTEGER - 1 });
-  return pairs[0].promptIds;
+  const limits = { maxLength: Number.MAX_SAFE_INTEGER, maxPromptLength: Number.MAX_SAFE_INTEGER - 1, promptFormat };
+  return tokenizePairs([{ prompt: messages, chosen: 'a', rejected: 'b' }], tokenizer, limits)[0].promptIds;
 }

@@ -22,6 +22,12 @@ export interface PairTokenizationOptions {
   maxLength: number;
   /** Longest prompt, in tokens; longer prompts keep their end (the part next to the response). */
   maxPromptLength: number;
+  /**
+   * How a prompt becomes text: "tags" (default) marks each turn with `<|role|>` and ends with
+   * `<|assistant|>`; "raw" joins the turns' contents with blank lines and lets the response follow
+   * directly, as a base model without a chat template saw text in pretraining.
+   */
+  promptFormat?: 'tags' | 'raw';
 }
 
 export interface PairTokenizationStats {
@@ -49,6 +55,12 @@ export function renderPlainChat(messages: ChatMessage[]): string {
 
 function renderTurns(messages: ChatMessage[]): string {
   return messages.map((message) => `<|${message.role}|>\n${message.content}\n`).join('');
+}
+
+/** The raw format: turn contents separated by blank lines; the system turns end with one too, so the rest follows. */
+function renderRawTurns(messages: ChatMessage[], endsPrompt: boolean): string {
+  const text = messages.map((message) => message.content).join('\n\n');
+  return endsPrompt || text === '' ? text : text + '\n\n';
 }
 
 function leadingSystemCount(messages: ChatMessage[]): number {
@@ -85,8 +97,11 @@ export function tokenizePairs(
     const eos = tokenizer.eosId !== undefined ? [tokenizer.eosId] : [];
     const messages = promptMessages(record.prompt);
     const systemCount = leadingSystemCount(messages);
-    const systemIds = tokenizer.encode(renderTurns(messages.slice(0, systemCount)));
-    const restIds = tokenizer.encode(renderPlainChat(messages.slice(systemCount)));
+    const raw = options.promptFormat === 'raw';
+    const systemTurns = messages.slice(0, systemCount);
+    const restTurns = messages.slice(systemCount);
+    const systemIds = tokenizer.encode(raw ? renderRawTurns(systemTurns, false) : renderTurns(systemTurns));
+    const restIds = tokenizer.encode(raw ? renderRawTurns(restTurns, true) : renderPlainChat(restTurns));
     let promptIds = [...bos, ...systemIds, ...restIds];
     let chosenIds = [...tokenizer.encode(responseText(record.chosen)), ...eos];
     let rejectedIds = [...tokenizer.encode(responseText(record.rejected)), ...eos];

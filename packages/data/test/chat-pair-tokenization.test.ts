@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChatMessage, PreferenceRecord, Tokenizer } from '@radpo/core';
-import { tokenizeChatPairs, tokenizeGenerationPrompt, type PairTokenizationStats } from '../src';
+import { tokenizeChatPairs, tokenizeGenerationPrompt, tokenizePairs, type PairTokenizationStats } from '../src';
 
 const BOS = 1000;
 const EOS = 1001;
@@ -130,6 +130,22 @@ describe('tokenizeChatPairs', () => {
 describe('tokenizeGenerationPrompt', () => {
   it('should render the prompt with the generation prompt and one BOS', () => {
     const tokenizer = charTokenizer({ bos: true, template: bracketTemplate(true, true) });
-    assert.deepEqual(tokenizeGenerationPrompt(tokenizer, [{ role: 'user', content: 'hi' }]), tokenizer.encode('<s>[user]hi\n[assistant]'));
+    assert.deepEqual(tokenizeGenerationPrompt(tokenizer, [{ role: 'user', content: 'hi' }], 'template'), tokenizer.encode('<s>[user]hi\n[assistant]'));
+  });
+});
+
+describe('tokenizePairs in the raw format', () => {
+  const tokenizer = charTokenizer({ bos: true, template: bracketTemplate(true, true) });
+
+  it('should put the response right after the prompt text', () => {
+    const [pair] = tokenizePairs([RECORD], tokenizer, { maxLength: 100, maxPromptLength: 50, promptFormat: 'raw' });
+    assert.deepEqual(pair.promptIds, [BOS, ...tokenizer.encode('hi')]);
+    assert.deepEqual(pair.chosenIds, [...tokenizer.encode('good'), EOS]);
+  });
+
+  it('should separate a system turn from the prompt with a blank line', () => {
+    const record: PreferenceRecord = { ...RECORD, prompt: [{ role: 'system', content: 'GOAL 9' }, { role: 'user', content: 'hi' }] };
+    const [pair] = tokenizePairs([record], tokenizer, { maxLength: 100, maxPromptLength: 50, promptFormat: 'raw' });
+    assert.equal(tokenizer.decode(pair.promptIds.slice(1)), 'GOAL 9\n\nhi');
   });
 });

@@ -16,7 +16,7 @@ import type { RunConfig } from './config';
 import { prepareRecords } from './dataset';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
-import { createTrainingModel, saveModelCheckpoint } from './model/training-model';
+import { createTrainingModel, resolvePromptFormat, saveModelCheckpoint } from './model/training-model';
 import { AdamW, clipByGlobalNorm } from './optimizer';
 import {
   evaluatePreferenceBatch,
@@ -86,7 +86,11 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
   // Backend and model: the built-in model, or a pretrained one whose tokenizer the data needs.
   const backend = await selectBackend(config.backend);
   const { model, weights } = await createTrainingModel(config);
-  const tokenization = { maxLength: config.model.maxLength, maxPromptLength: config.model.maxPromptLength };
+  const tokenization = {
+    maxLength: config.model.maxLength,
+    maxPromptLength: config.model.maxPromptLength,
+    promptFormat: resolvePromptFormat(model, config.model.promptFormat),
+  };
   const trainStats = newTokenizationStats();
   const trainPairs = tokenizePairsForTokenizer(records.train, model.tokenizer, tokenization, trainStats);
   const evalPairs = tokenizePairsForTokenizer(records.eval, model.tokenizer, tokenization);

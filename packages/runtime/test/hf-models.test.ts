@@ -14,6 +14,7 @@ import {
   disposeKeyValueCache,
   loadModel,
   pairLogProbs,
+  resolvePromptFormat,
   resolveRunConfig,
   saveHfModel,
   selectBackend,
@@ -37,7 +38,7 @@ function tensorValues(weights: Weights): Record<string, Float32Array> {
 
 function tokenize(loaded: LoadedModel, file: string): TokenizedPair[] {
   const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-  return tokenizePairsForTokenizer(rows, loaded.model.tokenizer, { maxLength: 48, maxPromptLength: 24 });
+  return tokenizePairsForTokenizer(rows, loaded.model.tokenizer, { maxLength: 48, maxPromptLength: 24, promptFormat: resolvePromptFormat(loaded.model) });
 }
 
 describe('Hugging Face checkpoints', () => {

@@ -1,9 +1,9 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { RadpoError, type ChatMessage } from '@radpo/core';
 import { tokenizeGenerationPrompt } from '@radpo/data';
 import { conditionPrompt, renderCondition, resolveRewardAugmentOptions, type RewardAugmentOptions } from '@radpo/plugin-reward-augment';
-import { disposeWeights, generate, loadModel, selectBackend, type BackendChoice, type RunConfig } from '@radpo/runtime';
-import { addModelOptions, exitWhenStdoutCloses, parseInteger, parseNumber } from './model-options';
+import { disposeWeights, generate, loadModel, resolvePromptFormat, selectBackend, type BackendChoice, type RunConfig } from '@radpo/runtime';
+import { addModelOptions, exitWhenStdoutCloses, parseInteger, parseNumber, type PromptFormatChoice } from './model-options';
 
 interface GenerateFlags {
   model: string;
@@ -12,7 +12,7 @@ interface GenerateFlags {
   prompt: string;
   system?: string;
   goal?: number;
-  format: 'auto' | 'chat' | 'raw';
+  promptFormat?: PromptFormatChoice;
   maxNewTokens: number;
   temperature: number;
   topK: number;
@@ -26,14 +26,9 @@ export function registerGenerateCommand(program: Command, write: { stdout: (text
     .command('generate')
     .description('Continue a prompt with a model: greedy by default, or sampled with --temperature, --top-k and --top-p.');
   addModelOptions(command)
-    .requiredOption('--prompt <text>', 'the prompt (the user turn in chat format; may be empty in raw format)')
-    .option('--system <text>', 'a system message before the prompt (chat format)')
+    .requiredOption('--prompt <text>', 'the prompt: the user turn (may be empty in the raw format)')
+    .option('--system <text>', 'a system message before the prompt')
     .option('--goal <score>', "reward-augmentation goal: adds the run's condition text (template, scale and placement from its config.json, else the defaults) for this score", parseNumber)
-    .addOption(
-      new Option('--format <format>', 'chat: render as in training (chat template, or role tags when the tokenizer has none); raw: BOS + the text; auto: chat for radpo runs, templates or --goal, else raw')
-        .choices(['auto', 'chat', 'raw'])
-        .default('auto'),
-    )
     .option('--max-new-tokens <n>', 'most tokens to generate', parseInteger, 128)
     .option('--temperature <t>', 'sampling temperature; 0 is greedy', parseNumber, 0)
     .option('--top-k <k>', 'sample among the k most likely tokens; 0 turns it off', parseInteger, 0)
@@ -46,16 +41,8 @@ export function registerGenerateCommand(program: Command, write: { stdout: (text
       try {
         const { model, weights } = loaded;
         const tokenizer = model.tokenizer;
-        const chat =
-          flags.format === 'chat' ||
-          (flags.format === 'auto' && (loaded.runConfig !== undefined || tokenizer.applyChatTemplate !== undefined || flags.goal !== undefined || flags.system !== undefined));
-        let promptIds: number[];
-        if (chat) {
-          promptIds = tokenizeGenerationPrompt(tokenizer, buildMessages(flags, loaded.runConfig));
-        } else {
-          if (flags.goal !== undefined || flags.system !== undefined) throw new RadpoError('config', '--goal and --system need the chat format; drop --format raw.');
-          promptIds = [...(tokenizer.bosId !== undefined ? [tokenizer.bosId] : []), ...tokenizer.encode(flags.prompt)];
-        }
+        const promptFormat = resolvePromptFormat(model, flags.promptFormat ?? loaded.runConfig?.model?.promptFormat);
+        const promptIds = tokenizeGenerationPrompt(tokenizer, buildMessages(flags, loaded.runConfig), promptFormat);
         const result = generate(model, weights, promptIds, {
           maxNewTokens: flags.maxNewTokens,
           temperature: flags.temperature,
@@ -63,8 +50,8 @@ export function registerGenerateCommand(program: Command, write: { stdout: (text
           topP: flags.topP,
           seed: flags.seed,
         });
-        const prefix = chat ? '' : tokenizer.decode(promptIds);
-        write.stdout(prefix + tokenizer.decode(result.ids) + '\n');
+        // A raw prompt is echoed; decoding prompt and continuation together keeps the space between them.
+        write.stdout(tokenizer.decode(promptFormat === 'raw' ? [...promptIds, ...result.ids] : result.ids) + '\n');
         write.stderr(`${result.ids.length} tokens generated (${promptIds.length} prompt tokens); stopped: ${result.stopReason}`);
       } finally {
         disposeWeights(loaded.weights);

@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import { readAllPreferenceRecords, tokenizePairsForTokenizer, type PairTokenizationStats } from '@radpo/data';
-import { disposeWeights, loadModel, pairLogProbs, resolveRunConfig, selectBackend, type BackendChoice } from '@radpo/runtime';
-import { addModelOptions, exitWhenStdoutCloses, parseInteger } from './model-options';
+import { disposeWeights, loadModel, pairLogProbs, resolvePromptFormat, resolveRunConfig, selectBackend, type BackendChoice } from '@radpo/runtime';
+import { addModelOptions, exitWhenStdoutCloses, parseInteger, type PromptFormatChoice } from './model-options';
 
 interface LogProbsFlags {
   model: string;
   tokenizer?: string;
   backend: BackendChoice;
+  promptFormat?: PromptFormatChoice;
   data: string;
   maxLength?: number;
   maxPromptLength?: number;
@@ -36,6 +37,7 @@ export function registerLogProbsCommand(program: Command, write: { stdout: (text
         const pairs = tokenizePairsForTokenizer(records, loaded.model.tokenizer, {
           maxLength: flags.maxLength ?? defaults.maxLength,
           maxPromptLength: flags.maxPromptLength ?? defaults.maxPromptLength,
+          promptFormat: resolvePromptFormat(loaded.model, flags.promptFormat ?? defaults.promptFormat),
         }, stats);
         for (const result of pairLogProbs(loaded.model, loaded.weights, pairs, flags.batchSize)) write.stdout(JSON.stringify(result) + '\n');
         write.stderr(

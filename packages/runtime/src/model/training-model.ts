@@ -1,4 +1,5 @@
 import { RadpoError } from '@radpo/core';
+import type { PromptFormat } from '@radpo/data';
 import { writeCheckpoint, type CheckpointMetadata } from '../checkpoint';
 import type { RunConfig } from '../config';
 import { BuiltinTransformer } from './builtin-transformer';
@@ -37,4 +38,19 @@ export async function saveModelCheckpoint(dir: string, model: CausalLanguageMode
   } else {
     await writeCheckpoint(dir, weights, metadata);
   }
+}
+
+/**
+ * Resolves the configured prompt format for a model: "auto" becomes the chat template when the
+ * tokenizer has one, role tags for the built-in model (which learns them from scratch), and raw text
+ * for other models, which saw plain text in pretraining.
+ */
+export function resolvePromptFormat(model: CausalLanguageModel, configured: RunConfig['model']['promptFormat'] = 'auto'): PromptFormat {
+  const hasTemplate = model.tokenizer.applyChatTemplate !== undefined;
+  if (configured === 'template' && !hasTemplate) {
+    throw new RadpoError('config', 'model.promptFormat is "template" but the tokenizer has no chat template; use "tags" or "raw".');
+  }
+  if (configured !== 'auto') return configured;
+  if (hasTemplate) return 'template';
+  return model instanceof BuiltinTransformer ? 'tags' : 'raw';
 }
