@@ -3,10 +3,7 @@ import { tokenizePairs, type PairTokenizationOptions, type PairTokenizationStats
 
 type ChatTemplate = NonNullable<Tokenizer['applyChatTemplate']>;
 
-/**
- * How prompts are rendered: with the tokenizer's chat template, with `<|role|>` tags, or as raw text
- * (see PairTokenizationOptions.promptFormat).
- */
+/** Rendering of prompts: the tokenizer's chat template, `<|role|>` tags, or raw text (see PairTokenizationOptions.promptFormat). */
 export type PromptFormat = 'template' | 'tags' | 'raw';
 
 /**
@@ -25,9 +22,9 @@ export function tokenizePairsForTokenizer(
 }
 
 /**
- * Tokenizes pairs with a chat template. The prompt is rendered with the generation prompt and the
- * prompt + response as a conversation ending in an assistant turn; the response ids are what the
- * second adds to the first. When the prompt's ids are not a prefix of the full ids (a template that
+ * Tokenizes pairs with a chat template. The prompt is rendered with the generation prompt, and the
+ * prompt + response as a conversation ending in an assistant turn. The response ids are what the
+ * second rendering adds to the first. When the prompt's ids are not a prefix of the full ids (a template that
  * renders the prompt differently once an answer follows, or a trailing space that merges with the
  * response's first token) the pair is repaired: the response ids are encoded from the text after the
  * prompt text (or from the response alone), and the repair is counted in `boundaryRepairs`.

@@ -6,7 +6,7 @@ const BOS = 1000;
 const EOS = 1001;
 
 /**
- * A character-level tokenizer whose text "<s>" and "</s>" map to BOS and EOS. `merge` makes a
+ * Creates a character-level tokenizer whose text "<s>" and "</s>" map to BOS and EOS. `merge` makes a
  * trailing space join the next character into one token, the way BPE merges " x".
  */
 function charTokenizer(options: { bos: boolean; template: (messages: ChatMessage[], addGenerationPrompt: boolean) => string; merge?: boolean }): Tokenizer {

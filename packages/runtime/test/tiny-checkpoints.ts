@@ -124,7 +124,7 @@ export const CHATML_TEMPLATE =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-/** A 2-layer GPT-2 (hidden 16, 2 heads) with GPT2LMHeadModel's "transformer." prefix and attention buffers. */
+/** Writes a 2-layer GPT-2 (hidden 16, 2 heads) with GPT2LMHeadModel's "transformer." prefix and attention buffers. */
 export function writeTinyGpt2(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   const vocab = writeTinyTokenizer(dir, { specialTokens: ['<|endoftext|>'], bosToken: '<|endoftext|>', eosToken: '<|endoftext|>' });
@@ -176,7 +176,7 @@ export interface TinyLlamaOptions {
   withBos: boolean;
 }
 
-/** A 2-layer Llama-family model (hidden 16, 4 query heads, 2 kv heads) with a ChatML template. Linear weights are (out, in). */
+/** Writes a 2-layer Llama-family model (hidden 16, 4 query heads, 2 kv heads) with a ChatML template. Linear weights are (out, in). */
 export function writeTinyLlama(dir: string, options: TinyLlamaOptions): void {
   fs.mkdirSync(dir, { recursive: true });
   const specials = ['<|im_start|>', '<|im_end|>', ...(options.withBos ? ['<s>'] : [])];

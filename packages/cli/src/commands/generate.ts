@@ -59,7 +59,7 @@ export function registerGenerateCommand(program: Command, write: { stdout: (text
     });
 }
 
-/** The prompt as messages: optional system turn, the user turn, and the goal condition where reward augmentation puts it. */
+/** Builds the prompt messages: an optional system turn, the user turn, and the goal condition where reward augmentation puts it. */
 function buildMessages(flags: GenerateFlags, runConfig: RunConfig | undefined): ChatMessage[] {
   const messages: ChatMessage[] = [...(flags.system !== undefined ? [{ role: 'system' as const, content: flags.system }] : []), { role: 'user', content: flags.prompt }];
   if (flags.goal === undefined) return messages;

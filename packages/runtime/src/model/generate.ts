@@ -5,7 +5,7 @@ import { supportsKeyValueCache, type CausalLanguageModel, type Weights } from '.
 import { createKeyValueCache, disposeKeyValueCache } from './layers';
 
 export interface GenerationOptions {
-  /** Most tokens to add after the prompt. */
+  /** Maximum number of tokens to add after the prompt. */
   maxNewTokens: number;
   /** Softmax temperature; 0 picks the most likely token (greedy). */
   temperature?: number;

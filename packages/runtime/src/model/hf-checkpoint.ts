@@ -115,7 +115,7 @@ function llamaSettings(config: Record<string, any>, file: string, modelType: Lla
     ropeTheta: requireNumber(config, file, 'rope_theta', 10000),
     rmsNormEps: requireNumber(config, file, 'rms_norm_eps', 1e-6),
     tieWordEmbeddings: Boolean(config.tie_word_embeddings ?? false),
-    // Qwen2 always has q, k and v biases; Llama and Mistral configs say so in attention_bias.
+    // Qwen2 always has q, k and v biases. Llama and Mistral configs set them with attention_bias.
     attentionBias: modelType === 'qwen2' ? true : Boolean(config.attention_bias ?? false),
   };
 }
@@ -171,11 +171,11 @@ function tensorsToWeights(model: PretrainedModel, stored: Map<string, StoredTens
         throw new RadpoError('config', `${directory}: tensor "${name}" is missing from the checkpoint; config.json implies it with shape ${JSON.stringify(storedShape(model, name, shape))}.`);
       }
       const transposed = isLinearWeight(model, name);
-      const wanted = storedShape(model, name, shape);
-      if (tensor.shape.length !== wanted.length || tensor.shape.some((dimension, i) => dimension !== wanted[i])) {
+      const expectedStored = storedShape(model, name, shape);
+      if (tensor.shape.length !== expectedStored.length || tensor.shape.some((dimension, i) => dimension !== expectedStored[i])) {
         throw new RadpoError(
           'config',
-          `${directory}: tensor "${name}" in ${path.basename(tensor.file)} has shape ${JSON.stringify(tensor.shape)}; config.json implies ${JSON.stringify(wanted)}.`,
+          `${directory}: tensor "${name}" in ${path.basename(tensor.file)} has shape ${JSON.stringify(tensor.shape)}; config.json implies ${JSON.stringify(expectedStored)}.`,
         );
       }
       const values = transposed ? transposeMatrix(tensor.values, tensor.shape[0], tensor.shape[1]) : tensor.values;
@@ -188,7 +188,7 @@ function tensorsToWeights(model: PretrainedModel, stored: Map<string, StoredTens
   return weights;
 }
 
-/** The shape a tensor has in a Hugging Face checkpoint: (out, in) for Linear weights. */
+/** Returns the shape a tensor has in a Hugging Face checkpoint: (out, in) for Linear weights. */
 function storedShape(model: PretrainedModel, name: string, shape: number[]): number[] {
   return isLinearWeight(model, name) ? [shape[1], shape[0]] : shape;
 }

@@ -44,9 +44,9 @@ export function embed(ids: tf.Tensor2D, table: tf.Tensor): tf.Tensor2D {
 }
 
 /**
- * Additive causal mask for `queries` new positions after `past` cached ones, repeated `groups` times
- * along the rows (grouped-query attention folds the query heads of one kv head into the rows): shape
- * [groups · queries, past + queries], 0 where a query may attend and −1e9 elsewhere.
+ * Builds the additive causal mask for `queries` new positions after `past` cached ones, of shape
+ * [groups · queries, past + queries]: 0 where a query may attend and −1e9 elsewhere. The rows repeat
+ * `groups` times because grouped-query attention folds the query heads of one kv head into the rows.
  */
 export function causalMask(queries: number, past: number, groups = 1): tf.Tensor2D {
   const keys = past + queries;

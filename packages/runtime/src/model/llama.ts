@@ -41,9 +41,9 @@ export interface LlamaConfig {
  * (dimension i pairs with i + headDim/2), grouped-query attention, a SwiGLU MLP
  * down(silu(gate x) · up x), a final RMSNorm and a tied or separate output projection.
  *
- * Weight names are Hugging Face's (`model.layers.0.self_attn.q_proj.weight`, ...), but matrices are
- * stored [in, out], the transpose of PyTorch's nn.Linear layout, so the forward matmuls are plain;
- * checkpoints are transposed once when loaded and saved.
+ * Weight names are Hugging Face's (`model.layers.0.self_attn.q_proj.weight`, ...). Matrices are stored
+ * [in, out], the transpose of PyTorch's nn.Linear layout, so the forward matmuls are plain. Checkpoints
+ * are transposed once when loaded and once when saved.
  */
 export class LlamaModel implements IncrementalLanguageModel {
   readonly architecture = 'llama';

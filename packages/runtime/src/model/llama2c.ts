@@ -41,9 +41,9 @@ export function readLlama2cHeader(file: string, bytes: Buffer): Llama2cHeader {
  *
  * `tokenizerSource` is a tokenizer or a function that reads one for the checkpoint's vocab_size.
  *
- * llama2.c rotates (even, odd) pairs of each head; the rows of wq and wk are permuted once here
- * (evens first, then odds, within each head) so that Hugging Face's rotate-half rotary embedding gives
- * the same attention scores, and the model saves as a standard Hugging Face Llama checkpoint.
+ * llama2.c rotates (even, odd) pairs of each head. The rows of wq and wk are permuted once here
+ * (evens first, then odds, within each head), so Hugging Face's rotate-half rotary embedding gives the
+ * same attention scores and the model saves as a standard Hugging Face Llama checkpoint.
  */
 export function loadLlama2cCheckpoint(file: string, tokenizerSource: Tokenizer | ((vocabSize: number) => Tokenizer)): { model: LlamaModel; weights: Weights } {
   let bytes: Buffer;

@@ -10,7 +10,7 @@ import { HfTokenizer, readJson } from './hf-tokenizer';
 import { loadLlama2cCheckpoint } from './llama2c';
 import { Llama2cTokenizer } from './llama2c-tokenizer';
 
-/** Which kind of file or directory a model was loaded from. */
+/** Kind of file or directory a model was loaded from. */
 export type ModelFormat = 'llama2c' | 'huggingface' | 'radpo-builtin';
 
 export interface LoadedModel {

@@ -23,7 +23,7 @@ interface HeaderEntry {
 
 const BYTES_PER_ELEMENT: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
 
-/** Longest header accepted; real headers are a few hundred kilobytes at most. */
+/** Maximum header size accepted, far above the few hundred kilobytes of large real checkpoints. */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** Reads every floating-point tensor of a safetensors file as float32; other dtypes are an error naming the tensor. */

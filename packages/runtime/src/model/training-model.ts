@@ -10,7 +10,7 @@ import { LlamaModel } from './llama';
 import { loadModel } from './load-model';
 
 /**
- * The model a run trains: the pretrained one at config.model.path (llama2.c .bin, Hugging Face
+ * Creates the model a run trains: the pretrained one at config.model.path (llama2.c .bin, Hugging Face
  * directory or radpo run directory), or the built-in byte-level model initialized from the seed.
  * Call after the backend is selected, because loading creates tensors.
  */
@@ -41,9 +41,9 @@ export async function saveModelCheckpoint(dir: string, model: CausalLanguageMode
 }
 
 /**
- * Resolves the configured prompt format for a model: "auto" becomes the chat template when the
- * tokenizer has one, role tags for the built-in model (which learns them from scratch), and raw text
- * for other models, which saw plain text in pretraining.
+ * Resolves the configured prompt format for a model. "auto" becomes the chat template when the
+ * tokenizer has one, and role tags for the built-in model, which learns them from scratch. Other
+ * models get raw text, because they saw plain text in pretraining.
  */
 export function resolvePromptFormat(model: CausalLanguageModel, configured: RunConfig['model']['promptFormat'] = 'auto'): PromptFormat {
   const hasTemplate = model.tokenizer.applyChatTemplate !== undefined;
