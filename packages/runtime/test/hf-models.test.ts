@@ -29,6 +29,7 @@ import { writeTinyGpt2, writeTinyLlama, writeTinyPairs } from './tiny-checkpoint
 const VARIANTS: { name: string; write: (dir: string) => void }[] = [
   { name: 'gpt2', write: (dir) => writeTinyGpt2(dir) },
   { name: 'llama (tied, BOS)', write: (dir) => writeTinyLlama(dir, { modelType: 'llama', tied: true, withBos: true }) },
+  { name: 'mistral (SentencePiece, [INST])', write: (dir) => writeTinyLlama(dir, { modelType: 'mistral', tied: false, withBos: true, sentencePiece: true }) },
   { name: 'qwen2 (untied, q/k/v biases, no BOS)', write: (dir) => writeTinyLlama(dir, { modelType: 'qwen2', tied: false, withBos: false }) },
 ];
 
@@ -135,6 +136,23 @@ describe('Hugging Face checkpoints', () => {
       assert.equal(pair.promptIds[0], bos);
       assert.notEqual(pair.promptIds[1], bos);
     }
+    tf.dispose(Object.values(loaded.weights));
+  });
+
+  it('should tokenize [INST] pairs with a SentencePiece tokenizer', async () => {
+    writeTinyLlama(path.join(root, 'model'), { modelType: 'mistral', tied: false, withBos: true, sentencePiece: true });
+    const loaded = await loadModel(path.join(root, 'model'));
+    const tokenizer = loaded.model.tokenizer;
+    const rows = [{ prompt: 'Say the cat sat.', chosen: 'The cat sat.', rejected: 'No.' }];
+    const stats = { pairs: 0, truncatedPrompts: 0, truncatedResponses: 0, identicalAfterTruncation: 0, boundaryRepairs: 0 };
+    const [pair] = tokenizePairsForTokenizer(rows, tokenizer, { maxLength: 64, maxPromptLength: 32, promptFormat: 'template' }, stats);
+    assert.equal(stats.boundaryRepairs, 0);
+    assert.equal(pair.promptIds.filter((id) => id === tokenizer.bosId).length, 1);
+    assert.equal(tokenizer.decode(pair.promptIds), '[INST] Say the cat sat. [/INST]');
+    // The template writes ' ' + content + ' ' + eos_token; the decoder strips the leading space only.
+    assert.equal(tokenizer.decode(pair.chosenIds), 'The cat sat. ');
+    assert.equal(pair.chosenIds.at(-1), tokenizer.eosId);
+    assert.equal(pair.chosenIds.filter((id) => id === tokenizer.eosId).length, 1);
     tf.dispose(Object.values(loaded.weights));
   });
 

@@ -77,6 +77,54 @@ export function writeTinyTokenizer(dir: string, options: TinyTokenizerOptions): 
   return Object.keys(vocab).length;
 }
 
+/**
+ * Writes a Llama-2-style SentencePiece BPE tokenizer.json (spaces as "▁", a "▁" prepended to each
+ * text, byte fallback to <0xXX> pieces) with <unk>, <s>, </s> and a [INST] chat template.
+ */
+export function writeSentencePieceTokenizer(dir: string): number {
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  const merges = [['▁', 't'], ['h', 'e'], ['▁t', 'he'], ['▁', 'a'], ['i', 'n'], ['o', 'n']];
+  for (const piece of ['▁', ...'abcdefghijklmnopqrstuvwxyzTISN[]/.,'.split(''), ...merges.map(([a, b]) => a + b)]) {
+    if (vocab[piece] === undefined) vocab[piece] = Object.keys(vocab).length;
+  }
+  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>')],
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'Prepend', prepend: '▁' },
+        { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+      ],
+    },
+    pre_tokenizer: null,
+    post_processor: null,
+    decoder: {
+      type: 'Sequence',
+      decoders: [
+        { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+        { type: 'ByteFallback' },
+        { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 1, stop: 0 },
+      ],
+    },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges: merges.map(([a, b]) => `${a} ${b}`) },
+  };
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+  const chatTemplate =
+    "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}" +
+    "{% elif message['role'] == 'assistant' %}{{ ' ' + message['content'] + ' ' + eos_token }}{% endif %}{% endfor %}";
+  fs.writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ tokenizer_class: 'LlamaTokenizer', bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', pad_token: null, add_bos_token: true, chat_template: chatTemplate }),
+  );
+  return Object.keys(vocab).length;
+}
+
 /** Writes float32 tensors as safetensors: 8-byte header length, JSON header, raw little-endian data. */
 export function writeTestSafetensors(file: string, tensors: Record<string, { shape: number[]; values: Float32Array }>): void {
   const header: Record<string, unknown> = {};
@@ -174,18 +222,22 @@ export interface TinyLlamaOptions {
   tied: boolean;
   /** Write a BOS token and a template that renders bos_token. */
   withBos: boolean;
+  /** Use a Llama-2-style SentencePiece tokenizer with an [INST] template in place of byte-level BPE with ChatML. */
+  sentencePiece?: boolean;
 }
 
 /** Writes a 2-layer Llama-family model (hidden 16, 4 query heads, 2 kv heads) with a ChatML template. Linear weights are (out, in). */
 export function writeTinyLlama(dir: string, options: TinyLlamaOptions): void {
   fs.mkdirSync(dir, { recursive: true });
   const specials = ['<|im_start|>', '<|im_end|>', ...(options.withBos ? ['<s>'] : [])];
-  const vocab = writeTinyTokenizer(dir, {
-    specialTokens: specials,
-    bosToken: options.withBos ? '<s>' : null,
-    eosToken: '<|im_end|>',
-    chatTemplate: (options.withBos ? '{{ bos_token }}' : '') + CHATML_TEMPLATE,
-  });
+  const vocab = options.sentencePiece
+    ? writeSentencePieceTokenizer(dir)
+    : writeTinyTokenizer(dir, {
+        specialTokens: specials,
+        bosToken: options.withBos ? '<s>' : null,
+        eosToken: '<|im_end|>',
+        chatTemplate: (options.withBos ? '{{ bos_token }}' : '') + CHATML_TEMPLATE,
+      });
   const [hidden, inter, layers, heads, kvHeads] = [16, 24, 2, 4, 2];
   const headDim = hidden / heads;
   fs.writeFileSync(
