@@ -37,6 +37,8 @@ export function geluTanh(x: tf.Tensor2D): tf.Tensor2D {
 /**
  * Embedding lookup as a one-hot matmul, [batch·time, width]. gather's gradient (UnsortedSegmentSum)
  * has no wasm kernel in tfjs 4.22.
+ * NOTE: the one-hot matrix has batch·time × vocab floats, about 300 MB for 1,536 tokens of a
+ * 49,152-token vocabulary, so large vocabularies need small batches on this path.
  */
 export function embed(ids: tf.Tensor2D, table: tf.Tensor): tf.Tensor2D {
   const vocab = table.shape[0];
