@@ -86,6 +86,11 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
   // Backend and model: the built-in model, or a pretrained one whose tokenizer the data needs.
   const backend = await selectBackend(config.backend);
   const { model, weights } = await createTrainingModel(config);
+  if (config.model.path !== undefined && config.training.warmup.steps > 0) {
+    const { steps, learningRate } = config.training.warmup;
+    const message = `${steps} supervised warm-up steps at learning rate ${learningRate} run on the pretrained model before it becomes the reference; set warm-up steps to 0 to use the pretrained model itself.`;
+    emit(createEvent('warning', { message, source: 'trainer' }));
+  }
   const tokenization = {
     maxLength: config.model.maxLength,
     maxPromptLength: config.model.maxPromptLength,

@@ -156,6 +156,40 @@ describe('Hugging Face checkpoints', () => {
     tf.dispose(Object.values(loaded.weights));
   });
 
+  it('should warn when the warm-up runs on a pretrained model', async () => {
+    const modelDir = path.join(root, 'model');
+    const pairsFile = path.join(root, 'pairs.jsonl');
+    writeTinyGpt2(modelDir);
+    writeTinyPairs(pairsFile);
+    const config = resolveRunConfig({
+      backend: 'wasm',
+      data: { train: pairsFile },
+      model: { path: modelDir, maxLength: 48, maxPromptLength: 24 },
+      training: { maxSteps: 1, batchSize: 2, warmup: { steps: 1 }, scheduler: { name: 'constant', options: {} } },
+    });
+    const registry = new PluginRegistry().register(dpoPlugin, constantSchedulePlugin);
+    const events: RunEvent[] = await lastValueFrom(train({ config, registry }).pipe(toArray()));
+    const warnings = events.filter((event): event is RunEvent<'warning'> => event.type === 'warning').map((event) => event.message);
+    assert.ok(warnings.some((message) => /1 supervised warm-up steps .* pretrained model/.test(message)), warnings.join('\n'));
+  });
+
+  it('should name the roles when a chat template rejects them', async () => {
+    const modelDir = path.join(root, 'model');
+    writeTinyLlama(modelDir, { modelType: 'llama', tied: true, withBos: true });
+    const configFile = path.join(modelDir, 'tokenizer_config.json');
+    const tokenizerConfig = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    tokenizerConfig.chat_template =
+      "{% for message in messages %}{% if message['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{{ message['content'] }}{% endfor %}";
+    fs.writeFileSync(configFile, JSON.stringify(tokenizerConfig));
+    const loaded = await loadModel(modelDir);
+    const rows = [{ prompt: [{ role: 'system' as const, content: 'Score 9.' }, { role: 'user' as const, content: 'hi' }], chosen: 'a', rejected: 'b' }];
+    assert.throws(
+      () => tokenizePairsForTokenizer(rows, loaded.model.tokenizer, { maxLength: 48, maxPromptLength: 24, promptFormat: 'template' }),
+      /roles \[system, user\]: System role not supported\. .*placement "user-prefix"/,
+    );
+    tf.dispose(Object.values(loaded.weights));
+  });
+
   it('should end a ChatML response with the template EOS only once', async () => {
     writeTinyLlama(path.join(root, 'model'), { modelType: 'qwen2', tied: false, withBos: false });
     const loaded = await loadModel(path.join(root, 'model'));

@@ -101,7 +101,13 @@ export class HfTokenizer implements Tokenizer {
           eos_token: this.eosToken ?? '',
         });
       } catch (error) {
-        throw new RadpoError('data', `the chat template of ${this.directory} failed to render: ${(error as Error).message}`, { cause: error });
+        const roles = messages.map((message) => message.role).join(', ');
+        throw new RadpoError(
+          'data',
+          `the chat template of ${this.directory} failed to render messages with roles [${roles}]: ${(error as Error).message}. ` +
+            'A template that rejects system messages needs reward augmentation with placement "user-prefix".',
+          { cause: error },
+        );
       }
     };
   }
