@@ -193,6 +193,9 @@ function storedShape(model: PretrainedModel, name: string, shape: number[]): num
   return isLinearWeight(model, name) ? [shape[1], shape[0]] : shape;
 }
 
+/** Both names transformers has used for the checkpoint's dtype; radpo saves float32. */
+const FLOAT32_DTYPE = { torch_dtype: 'float32', dtype: 'float32' };
+
 /** config.json for a model: the loaded one with radpo's settings written over it, or a fresh one. */
 export function hfConfigFor(model: PretrainedModel): Record<string, unknown> {
   const base = { ...(sourceConfigs.get(model) ?? {}) };
@@ -214,7 +217,7 @@ export function hfConfigFor(model: PretrainedModel): Record<string, unknown> {
       tie_word_embeddings: true,
       bos_token_id: model.tokenizer.bosId ?? base.bos_token_id,
       eos_token_id: model.tokenizer.eosId ?? base.eos_token_id,
-      torch_dtype: 'float32',
+      ...FLOAT32_DTYPE,
     };
   }
   const s = model.settings;
@@ -238,7 +241,7 @@ export function hfConfigFor(model: PretrainedModel): Record<string, unknown> {
     ...(s.modelType === 'qwen2' ? {} : { attention_bias: s.attentionBias }),
     bos_token_id: model.tokenizer.bosId ?? base.bos_token_id ?? null,
     eos_token_id: model.tokenizer.eosId ?? base.eos_token_id ?? null,
-    torch_dtype: 'float32',
+    ...FLOAT32_DTYPE,
   };
 }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { RadpoError } from '@radpo/core';
 
 /**
@@ -22,6 +23,8 @@ interface HeaderEntry {
 }
 
 const BYTES_PER_ELEMENT: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 /** Maximum header size accepted, far above the few hundred kilobytes of large real checkpoints. */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -74,7 +77,10 @@ export function readSafetensors(file: string): { tensors: Map<string, StoredTens
 function decode(bytes: Buffer, offset: number, count: number, dtype: string): Float32Array {
   const values = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, count * BYTES_PER_ELEMENT[dtype]);
-  if (dtype === 'F32') {
+  if (dtype === 'F32' && LITTLE_ENDIAN) {
+    // Copying the bytes avoids a call per element; typed arrays use the host's byte order.
+    new Uint8Array(values.buffer).set(bytes.subarray(offset, offset + 4 * count));
+  } else if (dtype === 'F32') {
     for (let i = 0; i < count; i++) values[i] = view.getFloat32(4 * i, true);
   } else if (dtype === 'F64') {
     for (let i = 0; i < count; i++) values[i] = view.getFloat64(8 * i, true);
@@ -124,7 +130,8 @@ export function writeSafetensors(file: string, tensors: Map<string, { shape: num
   let position = 8 + headerBytes.length;
   for (const name of names) {
     const { values } = tensors.get(name)!;
-    for (let i = 0; i < values.length; i++) output.writeFloatLE(values[i], position + 4 * i);
+    if (LITTLE_ENDIAN) output.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), position);
+    else for (let i = 0; i < values.length; i++) output.writeFloatLE(values[i], position + 4 * i);
     position += values.length * 4;
   }
   fs.writeFileSync(file, output);
