@@ -88,7 +88,7 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
   const { model, weights } = await createTrainingModel(config);
   if (config.model.path !== undefined && config.training.warmup.steps > 0) {
     const { steps, learningRate } = config.training.warmup;
-    const message = `${steps} supervised warm-up steps at learning rate ${learningRate} run on the pretrained model before it becomes the reference; set warm-up steps to 0 to use the pretrained model itself.`;
+    const message = `${steps} supervised warm-up steps at learning rate ${learningRate} run on the pretrained model before it becomes the reference; set training.warmup.steps to 0 (--warmup-steps 0) to use the pretrained model itself.`;
     emit(createEvent('warning', { message, source: 'trainer' }));
   }
   const tokenization = {
@@ -97,12 +97,18 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
     promptFormat: resolvePromptFormat(model, config.model.promptFormat),
   };
   const trainStats = newTokenizationStats();
-  const trainPairs = tokenizePairsForTokenizer(records.train, model.tokenizer, tokenization, trainStats);
-  const evalPairs = tokenizePairsForTokenizer(records.eval, model.tokenizer, tokenization);
-  reportTokenization(trainStats, emit);
-  if (trainPairs.length === 0) {
+  let trainPairs: TokenizedPair[];
+  let evalPairs: TokenizedPair[];
+  try {
+    trainPairs = tokenizePairsForTokenizer(records.train, model.tokenizer, tokenization, trainStats);
+    evalPairs = tokenizePairsForTokenizer(records.eval, model.tokenizer, tokenization);
+    reportTokenization(trainStats, emit);
+    if (trainPairs.length === 0) {
+      throw new RadpoError('data', 'no training pairs are left after reading, transforms and truncation; check the data file and the transforms.');
+    }
+  } catch (error) {
     tf.dispose(Object.values(weights));
-    throw new RadpoError('data', 'no training pairs are left after reading, transforms and truncation; check the data file and the transforms.');
+    throw error;
   }
   emit(
     createEvent('runStart', {
