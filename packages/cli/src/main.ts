@@ -41,6 +41,7 @@ export function createProgram(): Command {
     .option('--augment', 'reward-augment the data: each scored pair becomes two, conditioned on the chosen and on the rejected score')
     .option('--model <path>', 'pretrained model to train: llama2.c .bin (with --tokenizer), Hugging Face directory or radpo run directory (default: the built-in model)')
     .option('--tokenizer <path>', "tokenizer for --model: llama2.c tokenizer.bin, tokenizer.json or its directory (default: the model's own)")
+    .addOption(new Option('--prompt-format <format>', 'how prompts become text: template, tags or raw (default auto; see model.promptFormat)').choices(['auto', 'template', 'tags', 'raw']))
     .option('--data <file>', 'training pairs, JSONL or JSON array')
     .option('--eval-data <file>', 'held-out pairs; default: 10% of --data is held out')
     .option('--config <file>', 'run configuration, JSON or YAML; flags override it')

@@ -12,6 +12,7 @@ export interface TrainFlags {
   augment?: boolean;
   model?: string;
   tokenizer?: string;
+  promptFormat?: string;
   data?: string;
   evalData?: string;
   config?: string;
@@ -69,6 +70,7 @@ export function buildRunConfig(flags: TrainFlags, registry: PluginRegistry): Run
   const model = section('model');
   if (flags.model !== undefined) model.path = flags.model;
   if (flags.tokenizer !== undefined) model.tokenizer = flags.tokenizer;
+  if (flags.promptFormat !== undefined) model.promptFormat = flags.promptFormat;
   if (flags.maxLength !== undefined) model.maxLength = flags.maxLength;
   if (flags.maxPromptLength !== undefined) model.maxPromptLength = flags.maxPromptLength;
 
