@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { RadpoError, type Tokenizer } from '@radpo/core';
 import { createRng } from '@radpo/data';
 import type { IncrementalLanguageModel, Weights } from './causal-lm';
-import { causalMask, embed, extendCache, gaussian, geluTanh, groupedAttention, layerNorm, linear, sizeOf, splitHeads, type KeyValueCache } from './layers';
+import { causalMask, embed, extendCache, gaussian, geluTanh, groupedAttention, layerNorm, linear, sizeOf, splitHeads, tiedOutputProjection, type KeyValueCache } from './layers';
 
 /** Hyperparameters of a GPT-2 checkpoint (Hugging Face names in brackets). */
 export interface Gpt2Config {
@@ -117,8 +117,8 @@ export class Gpt2Model implements IncrementalLanguageModel {
       }
 
       const final = layerNorm(hidden, weights['ln_f.weight'], weights['ln_f.bias'], layerNormEps);
-      // The output projection is the transposed token embedding; one explicit transpose keeps the matmul plain.
-      return tf.reshape(tf.matMul(final, tf.transpose(weights['wte.weight']) as tf.Tensor2D), [batch, time, vocabSize]) as tf.Tensor3D;
+      // The output projection is the transposed token embedding; an explicit transpose keeps the matmul plain.
+      return tf.reshape(tf.matMul(final, tiedOutputProjection(weights['wte.weight'], cache)), [batch, time, vocabSize]) as tf.Tensor3D;
     });
   }
 }

@@ -13,6 +13,7 @@ import {
   silu,
   sizeOf,
   splitHeads,
+  tiedOutputProjection,
   type KeyValueCache,
 } from './layers';
 
@@ -144,8 +145,8 @@ export class LlamaModel implements IncrementalLanguageModel {
       }
 
       const final = rmsNorm(hidden, weights['model.norm.weight'], rmsNormEps);
-      // A tied output reuses the [vocab, hidden] embedding; one explicit transpose keeps the matmul plain.
-      const head = tieWordEmbeddings ? tf.transpose(weights['model.embed_tokens.weight']) : weights['lm_head.weight'];
+      // A tied output reuses the [vocab, hidden] embedding; an explicit transpose keeps the matmul plain.
+      const head = tieWordEmbeddings ? tiedOutputProjection(weights['model.embed_tokens.weight'], cache) : weights['lm_head.weight'];
       return tf.reshape(tf.matMul(final, head as tf.Tensor2D), [batch, time, vocabSize]) as tf.Tensor3D;
     });
   }
