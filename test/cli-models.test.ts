@@ -53,6 +53,17 @@ describe('radpo train, generate and logprobs with pretrained models', function (
     assert.deepEqual(printed, expected);
   });
 
+  it('should score reward-augmented pairs with --transforms train', () => {
+    const plain = runCli(['logprobs', '--model', runDir, '--data', pairsFile, '--backend', 'wasm']);
+    const augmented = runCli(['logprobs', '--model', runDir, '--data', pairsFile, '--transforms', 'train', '--backend', 'wasm']);
+    assert.equal(augmented.status, 0, augmented.stderr);
+    const plainRows = plain.stdout.trim().split('\n');
+    const augmentedRows = augmented.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    // Each scored pair becomes two, one conditioned on each score.
+    assert.equal(augmentedRows.length, 2 * plainRows.length);
+    assert.ok(augmentedRows.every((row) => /#goal=(chosen|rejected)$/.test(row.id)), augmentedRows.map((row) => row.id).join(', '));
+  });
+
   it('should put the goal condition into the generation prompt', () => {
     const plain = runCli(['generate', '--model', runDir, '--prompt', 'Greet me.', '--max-new-tokens', '4', '--backend', 'wasm']);
     const withGoal = runCli(['generate', '--model', runDir, '--prompt', 'Greet me.', '--goal', '9', '--max-new-tokens', '4', '--backend', 'wasm']);

@@ -77,7 +77,7 @@ export function createProgram(): Command {
 
   const output = { stdout: (text: string) => process.stdout.write(text), stderr: (line: string) => process.stderr.write(line + '\n') };
   registerGenerateCommand(program, output);
-  registerLogProbsCommand(program, output);
+  registerLogProbsCommand(program, registry, output);
   return program;
 }
 
