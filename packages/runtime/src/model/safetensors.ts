@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { RadpoError } from '@radpo/core';
@@ -32,6 +33,16 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 /** Reads every floating-point tensor of a safetensors file as float32; other dtypes are an error naming the tensor. */
 export function readSafetensors(file: string): { tensors: Map<string, StoredTensor>; metadata: Record<string, string> } {
   let bytes: Buffer;
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch (error) {
+    throw new RadpoError('io', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  // NOTE: the whole file is read into one Buffer, so a shard must fit Node's Buffer limit.
+  if (size > bufferConstants.MAX_LENGTH) {
+    throw new RadpoError('io', `${file} has ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} a Node.js Buffer holds; reshard the checkpoint into smaller files.`);
+  }
   try {
     bytes = fs.readFileSync(file);
   } catch (error) {
