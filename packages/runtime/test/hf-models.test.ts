@@ -258,8 +258,13 @@ describe('checkpoint validation', () => {
   });
 
   it('should reject rope scaling it does not implement', async () => {
+    editConfig((config) => (config.rope_scaling = { rope_type: 'yarn', factor: 4 }));
+    await assert.rejects(loadModel(dir), /rope_scaling .*"yarn".* is not supported/);
+  });
+
+  it('should name a missing llama3 rope_scaling field', async () => {
     editConfig((config) => (config.rope_scaling = { rope_type: 'llama3', factor: 8 }));
-    await assert.rejects(loadModel(dir), /rope_scaling .* is not supported/);
+    await assert.rejects(loadModel(dir), /field rope_scaling\.low_freq_factor is undefined/);
   });
 
   it('should report a llama2.c file whose size does not match its header', async () => {

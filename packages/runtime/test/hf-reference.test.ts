@@ -84,11 +84,24 @@ function referenceLlama(dir: string, tokens: number[]): Float64Array[] {
     const scale = 1 / Math.sqrt(x.reduce((sum, v) => sum + v * v, 0) / x.length + eps);
     return x.map((v, i) => v * scale * gain[i]);
   };
+  // Llama 3 scaling, written from transformers' description of rope_type "llama3".
+  const inverseFrequency = (i: number) => {
+    const base = 1 / Math.pow(config.rope_theta, (2 * i) / headSize);
+    const scaling = config.rope_scaling;
+    if (!scaling) return base;
+    const wavelength = (2 * Math.PI) / base;
+    const lowWavelength = scaling.original_max_position_embeddings / scaling.low_freq_factor;
+    const highWavelength = scaling.original_max_position_embeddings / scaling.high_freq_factor;
+    if (wavelength < highWavelength) return base;
+    if (wavelength > lowWavelength) return base / scaling.factor;
+    const smooth = (scaling.original_max_position_embeddings / wavelength - scaling.low_freq_factor) / (scaling.high_freq_factor - scaling.low_freq_factor);
+    return (1 - smooth) * (base / scaling.factor) + smooth * base;
+  };
   const rope = (vector: Float64Array, count: number, position: number) => {
     const half = headSize / 2;
     for (let h = 0; h < count; h++) {
       for (let i = 0; i < half; i++) {
-        const angle = position * Math.pow(config.rope_theta, (-2 * i) / headSize);
+        const angle = position * inverseFrequency(i);
         const [a, b] = [vector[h * headSize + i], vector[h * headSize + i + half]];
         vector[h * headSize + i] = a * Math.cos(angle) - b * Math.sin(angle);
         vector[h * headSize + i + half] = b * Math.cos(angle) + a * Math.sin(angle);
@@ -175,6 +188,19 @@ describe('pretrained forward against float64 references', () => {
     { name: 'gpt2', write: writeTinyGpt2, reference: referenceGpt2 },
     { name: 'llama', write: (dir) => writeTinyLlama(dir, { modelType: 'llama', tied: true, withBos: true }), reference: referenceLlama },
     { name: 'qwen2', write: (dir) => writeTinyLlama(dir, { modelType: 'qwen2', tied: false, withBos: false }), reference: referenceLlama },
+    {
+      name: 'llama with llama3 rope scaling',
+      write: (dir) => {
+        writeTinyLlama(dir, { modelType: 'llama', tied: true, withBos: true });
+        // A short original context puts one of the two frequencies of a 4-wide head in the blended band and one in the slowed band.
+        const file = path.join(dir, 'config.json');
+        const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+        config.rope_theta = 100;
+        config.rope_scaling = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 };
+        fs.writeFileSync(file, JSON.stringify(config));
+      },
+      reference: referenceLlama,
+    },
   ];
   for (const { name, write, reference } of cases) {
     it(`should match the ${name} reference logits within 1e-4`, async () => {

@@ -5,7 +5,7 @@ import { RadpoError, type Tokenizer } from '@radpo/core';
 import type { Weights } from './causal-lm';
 import { Gpt2Model, type Gpt2Config } from './gpt2';
 import { HF_TOKENIZER_FILES, HfTokenizer, readJson } from './hf-tokenizer';
-import { LlamaModel, type LlamaConfig } from './llama';
+import { LlamaModel, type Llama3RopeScaling, type LlamaConfig } from './llama';
 import { Llama2cTokenizer } from './llama2c-tokenizer';
 import { transposeMatrix } from './llama2c';
 import { readSafetensors, writeSafetensors, type StoredTensor } from './safetensors';
@@ -93,10 +93,7 @@ function requireNumber(config: Record<string, any>, file: string, field: string,
 }
 
 function llamaSettings(config: Record<string, any>, file: string, modelType: LlamaConfig['modelType']): LlamaConfig {
-  const scaling = config.rope_scaling;
-  if (scaling !== undefined && scaling !== null && (scaling.rope_type ?? scaling.type) !== 'default') {
-    throw new RadpoError('config', `${file}: rope_scaling ${JSON.stringify(scaling)} is not supported; only plain rotary embeddings (rope_scaling null) are.`);
-  }
+  const ropeScaling = readRopeScaling(config.rope_scaling, file);
   if (config.hidden_act !== undefined && config.hidden_act !== 'silu') {
     throw new RadpoError('config', `${file}: hidden_act ${JSON.stringify(config.hidden_act)} is not supported; Llama-family models use silu.`);
   }
@@ -117,6 +114,30 @@ function llamaSettings(config: Record<string, any>, file: string, modelType: Lla
     tieWordEmbeddings: Boolean(config.tie_word_embeddings ?? false),
     // Qwen2 always has q, k and v biases. Llama and Mistral configs set them with attention_bias.
     attentionBias: modelType === 'qwen2' ? true : Boolean(config.attention_bias ?? false),
+    ...(ropeScaling ? { ropeScaling } : {}),
+  };
+}
+
+/** Reads rope_scaling: null or "default" means plain rotary embeddings, "llama3" is supported, others are rejected. */
+function readRopeScaling(scaling: Record<string, any> | null | undefined, file: string): Llama3RopeScaling | undefined {
+  if (scaling === undefined || scaling === null) return undefined;
+  const type = scaling.rope_type ?? scaling.type;
+  if (type === 'default') return undefined;
+  if (type !== 'llama3') {
+    throw new RadpoError('config', `${file}: rope_scaling ${JSON.stringify(scaling)} is not supported; only rope_type "llama3" or plain rotary embeddings (rope_scaling null) are.`);
+  }
+  const field = (name: string) => {
+    const value = scaling[name];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new RadpoError('config', `${file}: field rope_scaling.${name} is ${JSON.stringify(value)}; expected a number for rope_type "llama3".`);
+    }
+    return value;
+  };
+  return {
+    factor: field('factor'),
+    lowFreqFactor: field('low_freq_factor'),
+    highFreqFactor: field('high_freq_factor'),
+    originalMaxPositions: field('original_max_position_embeddings'),
   };
 }
 
@@ -237,6 +258,15 @@ export function hfConfigFor(model: PretrainedModel): Record<string, unknown> {
     rope_theta: s.ropeTheta,
     rms_norm_eps: s.rmsNormEps,
     tie_word_embeddings: s.tieWordEmbeddings,
+    rope_scaling: s.ropeScaling
+      ? {
+          rope_type: 'llama3',
+          factor: s.ropeScaling.factor,
+          low_freq_factor: s.ropeScaling.lowFreqFactor,
+          high_freq_factor: s.ropeScaling.highFreqFactor,
+          original_max_position_embeddings: s.ropeScaling.originalMaxPositions,
+        }
+      : null,
     hidden_act: 'silu',
     ...(s.modelType === 'qwen2' ? {} : { attention_bias: s.attentionBias }),
     bos_token_id: model.tokenizer.bosId ?? base.bos_token_id ?? null,

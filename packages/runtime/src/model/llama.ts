@@ -35,6 +35,41 @@ export interface LlamaConfig {
   tieWordEmbeddings: boolean;
   /** q, k and v projections have biases (Qwen2). */
   attentionBias: boolean;
+  /** Llama 3.1's frequency-dependent rotary scaling (rope_scaling with rope_type "llama3"); absent for plain rotary embeddings. */
+  ropeScaling?: Llama3RopeScaling;
+}
+
+/** rope_scaling of Llama 3.1 and later: long wavelengths are slowed by `factor`, short ones kept, the band between interpolated. */
+export interface Llama3RopeScaling {
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  /** original_max_position_embeddings: the context length the model was pretrained at. */
+  originalMaxPositions: number;
+}
+
+/**
+ * Returns the rotary inverse frequencies theta^(−2i / headDim) for i < headDim / 2, with Llama 3
+ * scaling applied when given. A wavelength 2π / f above originalMaxPositions / lowFreqFactor is
+ * divided by `factor`, one below originalMaxPositions / highFreqFactor is kept, and one between is
+ * blended linearly in originalMaxPositions / wavelength.
+ */
+export function rotaryInverseFrequencies(headDim: number, theta: number, scaling?: Llama3RopeScaling): Float64Array {
+  const frequencies = new Float64Array(headDim / 2);
+  for (let i = 0; i < frequencies.length; i++) {
+    const frequency = Math.pow(theta, (-2 * i) / headDim);
+    frequencies[i] = scaling ? scaleFrequency(frequency, scaling) : frequency;
+  }
+  return frequencies;
+}
+
+function scaleFrequency(frequency: number, scaling: Llama3RopeScaling): number {
+  const { factor, lowFreqFactor, highFreqFactor, originalMaxPositions } = scaling;
+  const wavelength = (2 * Math.PI) / frequency;
+  if (wavelength < originalMaxPositions / highFreqFactor) return frequency;
+  if (wavelength > originalMaxPositions / lowFreqFactor) return frequency / factor;
+  const smooth = (originalMaxPositions / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+  return (1 - smooth) * (frequency / factor) + smooth * frequency;
 }
 
 /**
@@ -153,13 +188,14 @@ export class LlamaModel implements IncrementalLanguageModel {
 
   /** cos and sin of the rotary angles for positions past … past + time − 1, [time, headDim], each half repeated. */
   private rope(past: number, time: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
-    const { headDim, ropeTheta } = this.settings;
+    const { headDim, ropeTheta, ropeScaling } = this.settings;
     const half = headDim / 2;
+    const frequencies = rotaryInverseFrequencies(headDim, ropeTheta, ropeScaling);
     const cos = new Float32Array(time * headDim);
     const sin = new Float32Array(time * headDim);
     for (let t = 0; t < time; t++) {
       for (let i = 0; i < half; i++) {
-        const angle = (past + t) * Math.pow(ropeTheta, (-2 * i) / headDim);
+        const angle = (past + t) * frequencies[i];
         cos[t * headDim + i] = cos[t * headDim + i + half] = Math.cos(angle);
         sin[t * headDim + i] = sin[t * headDim + i + half] = Math.sin(angle);
       }
