@@ -1,5 +1,5 @@
 /**
- * Writes tiny checkpoints and what radpo computes for them (logits, token ids, rendered chat templates)
+ * Writes tiny checkpoints (GPT-2, Llama, Qwen2, Mistral, Llama with llama3 rope scaling) and what radpo computes for them (logits, token ids, rendered chat templates)
  * to runs/hf-parity, for check_parity.py to compare with Hugging Face transformers, tokenizers and
  * jinja2 on a machine where those are installed. With ../shared/data/stories260K present, it also
  * saves stories260K as a Hugging Face directory with its logits and greedy continuation.
@@ -36,6 +36,14 @@ async function main(): Promise<void> {
     llama: (dir) => writeTinyLlama(dir, { modelType: 'llama', tied: true, withBos: true }),
     qwen2: (dir) => writeTinyLlama(dir, { modelType: 'qwen2', tied: false, withBos: false }),
     mistral: (dir) => writeTinyLlama(dir, { modelType: 'mistral', tied: false, withBos: true, sentencePiece: true }),
+    llama3: (dir) => {
+      writeTinyLlama(dir, { modelType: 'llama', tied: true, withBos: true });
+      const file = path.join(dir, 'config.json');
+      const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+      config.rope_theta = 100;
+      config.rope_scaling = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 };
+      fs.writeFileSync(file, JSON.stringify(config));
+    },
   };
   const cases: Record<string, unknown>[] = [];
   for (const [name, write] of Object.entries(writers)) {
