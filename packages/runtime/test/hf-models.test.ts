@@ -262,6 +262,15 @@ describe('checkpoint validation', () => {
     await assert.rejects(loadModel(dir), /rope_scaling .*"yarn".* is not supported/);
   });
 
+  it('should limit Mistral sequences to the sliding window', async () => {
+    editConfig((config) => Object.assign(config, { model_type: 'mistral', sliding_window: 16 }));
+    const loaded = await loadModel(dir);
+    assert.equal(loaded.model.maxSequenceLength, 16);
+    const ids = tf.zeros([1, 17], 'int32') as tf.Tensor2D;
+    assert.throws(() => loaded.model.logits(loaded.weights, ids), /17 tokens exceeds the model's 16 positions/);
+    tf.dispose([ids, ...Object.values(loaded.weights)]);
+  });
+
   it('should name a missing llama3 rope_scaling field', async () => {
     editConfig((config) => (config.rope_scaling = { rope_type: 'llama3', factor: 8 }));
     await assert.rejects(loadModel(dir), /field rope_scaling\.low_freq_factor is undefined/);

@@ -115,6 +115,7 @@ function llamaSettings(config: Record<string, any>, file: string, modelType: Lla
     // Qwen2 always has q, k and v biases. Llama and Mistral configs set them with attention_bias.
     attentionBias: modelType === 'qwen2' ? true : Boolean(config.attention_bias ?? false),
     ...(ropeScaling ? { ropeScaling } : {}),
+    ...(modelType === 'mistral' && typeof config.sliding_window === 'number' ? { slidingWindow: config.sliding_window } : {}),
   };
 }
 

@@ -35,6 +35,11 @@ export interface LlamaConfig {
   tieWordEmbeddings: boolean;
   /** q, k and v projections have biases (Qwen2). */
   attentionBias: boolean;
+  /**
+   * Mistral's attention window. Sequences are limited to it, because within the window sliding-window
+   * attention equals full causal attention, which is what this forward computes.
+   */
+  slidingWindow?: number;
   /** Llama 3.1's frequency-dependent rotary scaling (rope_scaling with rope_type "llama3"); absent for plain rotary embeddings. */
   ropeScaling?: Llama3RopeScaling;
 }
@@ -94,7 +99,7 @@ export class LlamaModel implements IncrementalLanguageModel {
       throw new RadpoError('config', `num_attention_heads (${settings.numHeads}) must be a multiple of num_key_value_heads (${settings.numKvHeads}).`);
     }
     if (settings.headDim % 2 !== 0) throw new RadpoError('config', `head_dim (${settings.headDim}) must be even for rotary embeddings.`);
-    this.maxSequenceLength = settings.maxPositions;
+    this.maxSequenceLength = Math.min(settings.maxPositions, settings.slidingWindow ?? Infinity);
     this.config = { architecture: this.architecture, ...settings };
   }
 
@@ -152,7 +157,7 @@ export class LlamaModel implements IncrementalLanguageModel {
     if (past + time > this.maxSequenceLength) {
       throw new RadpoError(
         'config',
-        `a sequence of ${past + time} tokens exceeds the model's ${this.maxSequenceLength} positions (max_position_embeddings); lower max length.`,
+        `a sequence of ${past + time} tokens exceeds the model's ${this.maxSequenceLength} positions (max_position_embeddings, or sliding_window when smaller); lower max length.`,
       );
     }
     return tf.tidy(() => {
