@@ -37,14 +37,18 @@ export async function loadModel(modelPath: string, options: { tokenizerPath?: st
     return { ...loadLlama2cCheckpoint(modelPath, readTokenizer), format: 'llama2c', resolvedPath: modelPath };
   }
 
-  const checkpointDir = path.join(modelPath, 'checkpoint');
-  if (fs.existsSync(checkpointDir) && fs.existsSync(path.join(modelPath, 'config.json')) && !fs.existsSync(path.join(modelPath, 'model.safetensors'))) {
-    const runConfig = readJson(path.join(modelPath, 'config.json')) as RunConfig;
-    return { ...(await loadModel(checkpointDir, options)), runConfig };
-  }
-  if (fs.existsSync(path.join(modelPath, 'config.json'))) {
-    const vocab = Number(readJson(path.join(modelPath, 'config.json')).vocab_size);
-    const tokenizer = options.tokenizerPath ? readTokenizerPath(options.tokenizerPath, vocab) : undefined;
+  const configFile = path.join(modelPath, 'config.json');
+  if (fs.existsSync(configFile)) {
+    const config = readJson(configFile);
+    // A radpo run's config.json lists its losses; a Hugging Face config.json never does.
+    if (Array.isArray(config.losses)) {
+      const checkpointDir = path.join(modelPath, 'checkpoint');
+      if (!fs.existsSync(checkpointDir)) {
+        throw new RadpoError('config', `${modelPath} is a radpo run directory without a checkpoint/; the run stopped before writing one.`);
+      }
+      return { ...(await loadModel(checkpointDir, options)), runConfig: config as RunConfig };
+    }
+    const tokenizer = options.tokenizerPath ? readTokenizerPath(options.tokenizerPath, Number(config.vocab_size)) : undefined;
     return { ...loadHfModel(modelPath, tokenizer), format: 'huggingface', resolvedPath: modelPath };
   }
   if (fs.existsSync(path.join(modelPath, 'checkpoint.json'))) return loadBuiltinCheckpoint(modelPath);
