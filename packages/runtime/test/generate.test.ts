@@ -93,6 +93,12 @@ describe('generate', () => {
     assert.equal(result.ids.length, 2);
   });
 
+  it('should reject invalid sampling options', () => {
+    assert.throws(() => generate(loaded.model, loaded.weights, [5], { maxNewTokens: 3, temperature: -1 }), /temperature must be 0 \(greedy\) or positive, got -1/);
+    assert.throws(() => generate(loaded.model, loaded.weights, [5], { maxNewTokens: 3, topP: 0 }), /top-p must be in \(0, 1\]/);
+    assert.throws(() => generate(loaded.model, loaded.weights, [5], { maxNewTokens: 3, topK: 1.5 }), /top-k must be a non-negative integer/);
+  });
+
   it('should repeat a sampled continuation for the same seed', () => {
     const options = { maxNewTokens: 8, temperature: 1.2, topK: 50, topP: 0.95, seed: 4, stopIds: [] };
     assert.deepEqual(generate(loaded.model, loaded.weights, [5], options).ids, generate(loaded.model, loaded.weights, [5], options).ids);

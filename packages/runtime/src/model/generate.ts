@@ -31,6 +31,7 @@ export interface GenerationResult {
  */
 export function generate(model: CausalLanguageModel, weights: Weights, promptIds: number[], options: GenerationOptions): GenerationResult {
   if (promptIds.length === 0) throw new RadpoError('config', 'generation needs at least one prompt token (BOS for an empty prompt).');
+  checkGenerationOptions(options);
   const stopIds = new Set(options.stopIds ?? (model.tokenizer.eosId !== undefined ? [model.tokenizer.eosId] : []));
   const rng = createRng(options.seed ?? 0);
   const generated: number[] = [];
@@ -89,4 +90,15 @@ export function pickToken(logits: Float32Array, options: Pick<GenerationOptions,
     if (draw < 0) return order[i];
   }
   return order[order.length - 1];
+}
+
+function checkGenerationOptions(options: GenerationOptions): void {
+  const { maxNewTokens, temperature = 0, topK = 0, topP = 1 } = options;
+  const problems = [
+    !(Number.isInteger(maxNewTokens) && maxNewTokens >= 0) && `max new tokens must be a non-negative integer, got ${maxNewTokens}`,
+    !(temperature >= 0) && `temperature must be 0 (greedy) or positive, got ${temperature}`,
+    !(Number.isInteger(topK) && topK >= 0) && `top-k must be a non-negative integer (0 turns it off), got ${topK}`,
+    !(topP > 0 && topP <= 1) && `top-p must be in (0, 1] (1 turns it off), got ${topP}`,
+  ].filter((problem): problem is string => typeof problem === 'string');
+  if (problems.length > 0) throw new RadpoError('config', `invalid generation options: ${problems.join('; ')}.`);
 }
