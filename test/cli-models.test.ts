@@ -90,6 +90,35 @@ describe('radpo train, generate and logprobs with pretrained models', function (
     assert.match(result.stderr, /model_type "falcon"/);
   });
 
+  it('should continue training from a run directory', () => {
+    const next = path.join(work, 'run-2');
+    const result = runCli([
+      'train', '--model', runDir, '--data', pairsFile, '--max-steps', '1', '--warmup-steps', '0', '--batch-size', '2',
+      '--max-length', '48', '--max-prompt-length', '24', '--backend', 'wasm', '--out', next,
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(fs.existsSync(path.join(next, 'checkpoint', 'model.safetensors')));
+  });
+
+  it('should train stories260K from its llama2.c file', function () {
+    const model = path.join(SHARED_DATA, 'stories260K/stories260K.bin');
+    if (!fs.existsSync(model)) this.skip();
+    const storyPairs = path.join(work, 'stories.jsonl');
+    const rows = [
+      { prompt: 'Lily went to the park', chosen: 'with her mom. She saw a big dog.', rejected: 'park park the the of.' },
+      { prompt: 'Tom had a ball', chosen: '. He liked to play with it.', rejected: 'ball ball xq.' },
+      { prompt: 'The cat was sleeping', chosen: 'on the bed. It was warm.', rejected: 'zz on on the.' },
+    ];
+    fs.writeFileSync(storyPairs, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    const out = path.join(work, 'stories-run');
+    const result = runCli([
+      'train', '--model', model, '--tokenizer', path.join(SHARED_DATA, 'stories260K/tok512.bin'), '--data', storyPairs,
+      '--max-steps', '2', '--warmup-steps', '0', '--batch-size', '2', '--max-length', '64', '--max-prompt-length', '32', '--backend', 'wasm', '--out', out,
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    for (const name of ['config.json', 'model.safetensors', 'tokenizer.bin']) assert.ok(fs.existsSync(path.join(out, 'checkpoint', name)), `checkpoint/${name} is missing`);
+  });
+
   it('should continue a story with the llama2.c stories260K model', function () {
     const model = path.join(SHARED_DATA, 'stories260K/stories260K.bin');
     if (!fs.existsSync(model)) this.skip();
