@@ -6,8 +6,8 @@ import { RadpoError } from '@radpo/core';
 /**
  * Reader and writer of the safetensors format: an 8-byte little-endian header length, a JSON header
  * that maps each tensor name to its dtype, shape and [begin, end) byte offsets into the data section,
- * then the raw little-endian bytes. No maintained npm package reads it from Node (the `safetensors`
- * package is a 0.0.1 placeholder), and the format is small enough to own.
+ * then the raw little-endian bytes. The npm package `safetensors` has a single 0.0.1 release and
+ * `@huggingface/safetensors` does not exist, while the format is small enough to own.
  */
 
 /** A tensor as stored in a safetensors file, converted to float32. */
