@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
+import { registerGenerateCommand } from './commands/generate';
+import { registerLogProbsCommand } from './commands/logprobs';
 import { runTrainCommand, type TrainFlags } from './commands/train';
 import { addAugmentCommand } from './commands/augment-program';
 import { addRelabelCommand } from './commands/relabel';
@@ -47,6 +49,9 @@ export function createProgram(): Command {
       collect,
     )
     .option('--augment', 'reward-augment the data: each scored pair becomes two, conditioned on the chosen and on the rejected score')
+    .option('--model <path>', 'pretrained model to train: llama2.c .bin (with --tokenizer), Hugging Face directory or radpo run directory (default: the built-in model)')
+    .option('--tokenizer <path>', "tokenizer for --model: llama2.c tokenizer.bin, tokenizer.json or its directory (default: the model's own)")
+    .addOption(new Option('--prompt-format <format>', 'how prompts become text: template, tags or raw (default auto; see model.promptFormat)').choices(['auto', 'template', 'tags', 'raw']))
     .option('--data <file>', 'training pairs, JSONL or JSON array')
     .option('--eval-data <file>', 'held-out pairs; default: 10% of --data is held out')
     .option('--config <file>', 'run configuration, JSON or YAML; flags override it')
@@ -93,6 +98,9 @@ export function createProgram(): Command {
   registerPluginsCommand(program, registry, collect);
   registerNewPluginCommand(program);
 
+  const output = { stdout: (text: string) => process.stdout.write(text), stderr: (line: string) => process.stderr.write(line + '\n') };
+  registerGenerateCommand(program, output);
+  registerLogProbsCommand(program, registry, output);
   return program;
 }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { RadpoError, type RunEvent } from '@radpo/core';
 
 /** Files radpo writes into a run directory; their presence marks the directory as holding a run. */
-const RUN_FILES = ['metrics.jsonl', 'config.json', 'summary.json', 'checkpoint', 'checkpoint-reference', 'latest'];
+const RUN_FILES = ['metrics.jsonl', 'config.json', 'summary.json', 'checkpoint', 'checkpoint-reference', 'latest', 'model'];
 
 /** Checkpoint directories (checkpoint-12, checkpoint-warmup-5) and what an interrupted write leaves (checkpoint-12.tmp-4242). */
 const CHECKPOINT_ENTRY = /^checkpoint-(warmup-)?\d+(\.(tmp|old)-\d+)?$/;

@@ -32,3 +32,4 @@ export {
 } from './synthetic-task';
 export { generateSyntheticPreferences, type SyntheticPreferenceOptions } from './synthetic-preferences';
 export * from './pair-tokenization';
+export * from './chat-pair-tokenization';

@@ -27,6 +27,12 @@ export interface PairTokenizationOptions {
    * false: training drops them because they carry no preference, but scoring needs every pair.
    */
   keepIdentical?: boolean;
+  /**
+   * How a prompt becomes text: "tags" (default) marks each turn with `<|role|>` and ends with
+   * `<|assistant|>`; "raw" joins the turns' contents with blank lines and lets the response follow
+   * directly, as a base model without a chat template saw text in pretraining.
+   */
+  promptFormat?: 'tags' | 'raw';
 }
 
 export interface PairTokenizationStats {
@@ -35,6 +41,13 @@ export interface PairTokenizationStats {
   truncatedResponses: number;
   /** Pairs whose chosen and rejected became identical after truncation, and were dropped. */
   identicalAfterTruncation: number;
+  /**
+   * Pairs (chat-template tokenization only) where the rendered prompt's ids were not a prefix of the
+   * rendered prompt + response's ids, so the response ids were re-derived from the text after the prompt.
+   */
+  boundaryRepairs?: number;
+  /** Pairs dropped because a response had no tokens at all (an empty response and no EOS token). */
+  emptyResponses?: number;
 }
 
 /**
@@ -47,6 +60,12 @@ export function renderPlainChat(messages: ChatMessage[]): string {
 
 function renderTurns(messages: ChatMessage[]): string {
   return messages.map((message) => `<|${message.role}|>\n${message.content}\n`).join('');
+}
+
+/** The raw format: turn contents separated by blank lines; the system turns end with one too, so the rest follows. */
+function renderRawTurns(messages: ChatMessage[], endsPrompt: boolean): string {
+  const text = messages.map((message) => message.content).join('\n\n');
+  return endsPrompt || text === '' ? text : text + '\n\n';
 }
 
 function leadingSystemCount(messages: ChatMessage[]): number {
@@ -83,8 +102,11 @@ export function tokenizePairs(
     const eos = tokenizer.eosId !== undefined ? [tokenizer.eosId] : [];
     const messages = promptMessages(record.prompt);
     const systemCount = leadingSystemCount(messages);
-    const systemIds = tokenizer.encode(renderTurns(messages.slice(0, systemCount)));
-    const restIds = tokenizer.encode(renderPlainChat(messages.slice(systemCount)));
+    const raw = options.promptFormat === 'raw';
+    const systemTurns = messages.slice(0, systemCount);
+    const restTurns = messages.slice(systemCount);
+    const systemIds = tokenizer.encode(raw ? renderRawTurns(systemTurns, false) : renderTurns(systemTurns));
+    const restIds = tokenizer.encode(raw ? renderRawTurns(restTurns, true) : renderPlainChat(restTurns));
     let promptIds = [...bos, ...systemIds, ...restIds];
     let chosenIds = [...tokenizer.encode(responseText(record.chosen)), ...eos];
     let rejectedIds = [...tokenizer.encode(responseText(record.rejected)), ...eos];

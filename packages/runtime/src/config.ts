@@ -36,6 +36,9 @@ export interface RunConfig {
     synthetic: { trainPairs: number; evalPairs: number };
   };
   model: {
+    path?: string;
+    tokenizer?: string;
+    promptFormat: 'auto' | 'template' | 'tags' | 'raw';
     dModel: number;
     nLayers: number;
     nHeads: number;
@@ -190,8 +193,24 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'The built-in byte-level GPT-style model, trained from scratch.',
+      description: 'The model to train: a pretrained checkpoint (path), or the built-in byte-level GPT-style model trained from scratch.',
       properties: {
+        path: {
+          type: 'string',
+          description:
+            'Pretrained model to train: a llama2.c .bin checkpoint, a Hugging Face model directory (gpt2, llama, mistral, qwen2), or a radpo run directory. Absent: the built-in model (dModel, nLayers, nHeads, dFf apply only to it).',
+        },
+        tokenizer: {
+          type: 'string',
+          description: 'Tokenizer for model.path: a llama2.c tokenizer.bin, a tokenizer.json or a directory holding one. Absent: the tokenizer stored with the model.',
+        },
+        promptFormat: {
+          type: 'string',
+          enum: ['auto', 'template', 'tags', 'raw'],
+          default: 'auto',
+          description:
+            'How prompts become text: "template" renders them with the tokenizer\'s chat template; "tags" marks each turn with <|role|> and ends with <|assistant|>; "raw" joins the turn contents with blank lines and puts the response right after, as base models saw text. "auto" (default) picks template when the tokenizer has one, tags for the built-in model, raw for other models.',
+        },
         dModel: { type: 'integer', minimum: 8, default: 64, description: 'Width of the residual stream. Default 64.' },
         nLayers: { type: 'integer', minimum: 1, default: 2, description: 'Transformer blocks. Default 2.' },
         nHeads: { type: 'integer', minimum: 1, default: 4, description: 'Attention heads; must divide dModel. Default 4.' },

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Observable } from 'rxjs';
 import {
@@ -8,16 +9,16 @@ import {
   type PluginRegistry,
   type RunEvent,
 } from '@radpo/core';
-import { tokenizePairs, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
+import { tokenizePairsForTokenizer, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
 import { selectBackend } from './backend';
 import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
 import type { RunConfig } from './config';
 import { accumulatePreferenceGradients } from './gradient-accumulation';
 import { prepareRecords } from './dataset';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
-import { BuiltinTransformer } from './model/builtin-transformer';
 import { saveReferenceCheckpoint } from './reference-checkpoint';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
+import { FINAL_MODEL_DIR, createTrainingModel, resolvePromptFormat, saveModelCheckpoint } from './model/training-model';
 import { NonFiniteGuard } from './non-finite';
 import { AdamW, clipByGlobalNorm } from './optimizer';
 import { PairSampler } from './pair-sampler';
@@ -90,25 +91,44 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
   // Data: read, transform and tokenize both splits.
   const records = await prepareRecords(config, transforms, emit);
-  const model: CausalLanguageModel = new BuiltinTransformer({ ...config.model, maxPositions: config.model.maxLength });
-  const tokenization = { maxLength: config.model.maxLength, maxPromptLength: config.model.maxPromptLength };
+
+  // Backend and model: the built-in model, or a pretrained one whose tokenizer the data needs.
+  const backend = await selectBackend(config.backend);
+  const { model, weights: initialWeights } = await createTrainingModel(config);
+  if (config.model.path !== undefined && config.training.warmup.steps > 0) {
+    const { steps, learningRate } = config.training.warmup;
+    const message = `${steps} supervised warm-up steps at learning rate ${learningRate} run on the pretrained model before it becomes the reference; set training.warmup.steps to 0 (--warmup-steps 0) to use the pretrained model itself.`;
+    emit(createEvent('warning', { message, source: 'trainer' }));
+  }
+  const tokenization = {
+    maxLength: config.model.maxLength,
+    maxPromptLength: config.model.maxPromptLength,
+    promptFormat: resolvePromptFormat(model, config.model.promptFormat),
+  };
   const trainStats = newTokenizationStats();
-  const trainPairs = tokenizePairs(records.train, model.tokenizer, tokenization, trainStats);
-  const evalPairs = tokenizePairs(records.eval, model.tokenizer, tokenization);
-  reportTokenization(trainStats, emit);
-  if (trainPairs.length === 0) {
-    throw new RadpoError('data', 'no training pairs are left after reading, transforms and truncation; check the data file and the transforms.');
+  let trainPairs: TokenizedPair[];
+  let evalPairs: TokenizedPair[];
+  try {
+    trainPairs = tokenizePairsForTokenizer(records.train, model.tokenizer, tokenization, trainStats);
+    evalPairs = tokenizePairsForTokenizer(records.eval, model.tokenizer, tokenization);
+    reportTokenization(trainStats, emit);
+    if (trainPairs.length === 0) {
+      throw new RadpoError('data', 'no training pairs are left after reading, transforms and truncation; check the data file and the transforms.');
+    }
+  } catch (error) {
+    tf.dispose(Object.values(initialWeights));
+    throw error;
   }
 
-  // Backend, model and, when resuming, the checkpoint to continue from.
-  const backend = await selectBackend(config.backend);
+  // When resuming, the checkpoint to continue from replaces the freshly loaded weights.
   if (options.resume && !options.outDir) throw new RadpoError('config', 'resuming needs the run directory (outDir) that contains the checkpoints.');
   const checkpoints = options.outDir ? new CheckpointManager(options.outDir, config.training.keepCheckpoints, model, config) : undefined;
   const resumePoint = options.resume ? await loadResumePoint(options.outDir!, config) : undefined;
   if (options.resume && !resumePoint) {
     emit(createEvent('warning', { message: `${options.outDir} contains no checkpoint yet, so the run starts from the beginning.`, source: 'trainer' }));
   }
-  const weights = resumePoint?.weights ?? model.initWeights(config.seed);
+  if (resumePoint) tf.dispose(Object.values(initialWeights));
+  const weights = resumePoint?.weights ?? initialWeights;
   let reference = resumePoint?.reference;
   emit(
     createEvent('runStart', {
@@ -142,6 +162,11 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
     const steps = await preferenceTraining(run, objective, weights, trainPairs, evalPairs, schedule, resumeTraining);
 
     const checkpoint = run.latest ? await saveCheckpoint(run, run.latest) : undefined;
+    if (options.outDir) {
+      // The final policy in the model's own format: a Hugging Face directory for pretrained architectures.
+      const metadata = { format: 'radpo-checkpoint', formatVersion: 1, step: steps, phase: 'train', model: model.config, runConfig: config } as const;
+      await saveModelCheckpoint(path.join(options.outDir, FINAL_MODEL_DIR), model, weights, metadata);
+    }
     const summary = evaluate(config, objective, weights, evalPairs, steps, emit);
     emit(
       createEvent('runEnd', {
@@ -366,6 +391,17 @@ function newTokenizationStats(): PairTokenizationStats {
 }
 
 function reportTokenization(stats: PairTokenizationStats, emit: Emit): void {
+  if (stats.boundaryRepairs) {
+    emit(
+      createEvent('warning', {
+        message: `${stats.boundaryRepairs} training pairs had a prompt whose tokens were not a prefix of prompt + response under the chat template; their response tokens were encoded from the text after the prompt.`,
+        source: 'tokenization',
+      }),
+    );
+  }
+  if (stats.emptyResponses) {
+    emit(createEvent('warning', { message: `${stats.emptyResponses} training pairs were dropped because a response had no tokens.`, source: 'tokenization' }));
+  }
   if (stats.identicalAfterTruncation > 0) {
     emit(
       createEvent('warning', {

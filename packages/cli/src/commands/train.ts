@@ -13,6 +13,9 @@ export interface TrainFlags {
   /** Loss terms as NAME or NAME:WEIGHT, one per --algo. */
   algo?: string[];
   augment?: boolean;
+  model?: string;
+  tokenizer?: string;
+  promptFormat?: string;
   data?: string;
   evalData?: string;
   config?: string;
@@ -72,6 +75,9 @@ export function buildRunConfig(flags: TrainFlags, builtins: PluginRegistry): Run
   if (flags.map && flags.map.length > 0) data.fieldMap = { ...(data.fieldMap ?? {}), ...parseFieldMap(flags.map) };
 
   const model = section('model');
+  if (flags.model !== undefined) model.path = flags.model;
+  if (flags.tokenizer !== undefined) model.tokenizer = flags.tokenizer;
+  if (flags.promptFormat !== undefined) model.promptFormat = flags.promptFormat;
   if (flags.maxLength !== undefined) model.maxLength = flags.maxLength;
   if (flags.maxPromptLength !== undefined) model.maxPromptLength = flags.maxPromptLength;
 

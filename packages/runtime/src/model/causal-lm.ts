@@ -41,3 +41,21 @@ export function nextTokenLogProbs(logits: tf.Tensor3D, ids: tf.Tensor2D): tf.Ten
 export function countParameters(weights: Weights): number {
   return Object.values(weights).reduce((total, tensor) => total + tensor.size, 0);
 }
+
+/** A model that can run new positions against cached keys and values of earlier ones (generation). */
+export interface IncrementalLanguageModel extends CausalLanguageModel {
+  /**
+   * Returns logits [batch, time, vocab] for `ids`, which continue the positions in `cache`, and appends
+   * their keys and values to the cache (advancing cache.length).
+   */
+  logitsWithCache(weights: Weights, ids: tf.Tensor2D, cache: import('./layers').KeyValueCache): tf.Tensor3D;
+}
+
+export function supportsKeyValueCache(model: CausalLanguageModel): model is IncrementalLanguageModel {
+  return typeof (model as Partial<IncrementalLanguageModel>).logitsWithCache === 'function';
+}
+
+/** Frees the tensors of a set of weights. */
+export function disposeWeights(weights: Weights): void {
+  tf.dispose(Object.values(weights));
+}
