@@ -33,7 +33,7 @@ describe('radpo train, generate and logprobs with pretrained models', function (
 
   it('should save the trained policy as a Hugging Face directory', () => {
     for (const name of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) {
-      assert.ok(fs.existsSync(path.join(runDir, 'checkpoint', name)), `checkpoint/${name} is missing`);
+      assert.ok(fs.existsSync(path.join(runDir, 'model', name)), `model/${name} is missing`);
     }
     const steps = readEvents(runDir).filter((event) => event.type === 'step');
     assert.equal(steps.length, 2);
@@ -97,7 +97,7 @@ describe('radpo train, generate and logprobs with pretrained models', function (
       '--max-length', '48', '--max-prompt-length', '24', '--backend', 'wasm', '--out', next,
     ]);
     assert.equal(result.status, 0, result.stderr);
-    assert.ok(fs.existsSync(path.join(next, 'checkpoint', 'model.safetensors')));
+    assert.ok(fs.existsSync(path.join(next, 'model', 'model.safetensors')));
   });
 
   it('should train stories260K from its llama2.c file', function () {
@@ -116,7 +116,7 @@ describe('radpo train, generate and logprobs with pretrained models', function (
       '--max-steps', '2', '--warmup-steps', '0', '--batch-size', '2', '--max-length', '64', '--max-prompt-length', '32', '--backend', 'wasm', '--out', out,
     ]);
     assert.equal(result.status, 0, result.stderr);
-    for (const name of ['config.json', 'model.safetensors', 'tokenizer.bin']) assert.ok(fs.existsSync(path.join(out, 'checkpoint', name)), `checkpoint/${name} is missing`);
+    for (const name of ['config.json', 'model.safetensors', 'tokenizer.bin']) assert.ok(fs.existsSync(path.join(out, 'model', name)), `model/${name} is missing`);
   });
 
   it('should continue a story with the llama2.c stories260K model', function () {

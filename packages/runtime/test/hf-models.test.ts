@@ -114,7 +114,7 @@ describe('Hugging Face checkpoints', () => {
         assert.deepEqual(Object.keys(again).sort(), Object.keys(after).sort());
         for (const name of Object.keys(after)) assert.ok(Buffer.from(again[name].buffer).equals(Buffer.from(after[name].buffer)), `tensor ${name} differs after reload`);
         assert.ok(
-          fs.readFileSync(path.join(copyDir, 'model.safetensors')).equals(fs.readFileSync(path.join(runDir, 'checkpoint', 'model.safetensors'))),
+          fs.readFileSync(path.join(copyDir, 'model.safetensors')).equals(fs.readFileSync(path.join(runDir, 'model', 'model.safetensors'))),
           'a re-saved checkpoint should be byte-identical',
         );
 
