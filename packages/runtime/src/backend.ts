@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { RadpoError, type BackendReport } from '@radpo/core';
+import { installWasmKernels } from './backends/wasm-kernels';
 
 /** Backends a user may ask for. "auto" tries tensorflow (tfjs-node-gpu, then tfjs-node), then wasm, then cpu. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -80,6 +81,7 @@ async function tryWasm(): Promise<string | undefined> {
     const ok = await tf.setBackend('wasm');
     if (!ok) return 'setBackend returned false';
     await tf.ready();
+    installWasmKernels();
     return undefined;
   } catch (error) {
     return (error as Error).message.split('\n')[0];

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+// Registers tfjs's gradient functions, which the reference gradients below use.
+import '@tensorflow/tfjs';
+import { selectBackend, type BackendChoice } from '../src';
+import { gelu, linear, plainMatMul } from '../src/model/layers';
+
+const TOLERANCE = 1e-4;
+
+function maxAbsDifference(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+function seeded(shape: number[], seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 1, 'float32', seed);
+}
+
+for (const backend of ['cpu', 'wasm'] as BackendChoice[]) {
+  describe(`plain-layout layers on ${backend}`, () => {
+    before(async () => {
+      await selectBackend(backend);
+    });
+
+    it('should match matMul and its gradients for batched plainMatMul', () => {
+      const a = seeded([3, 5, 4], 1);
+      const b = seeded([3, 4, 6], 2);
+      const weight = seeded([3, 5, 6], 3);
+      const loss = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), weight));
+      const ours = tf.grads(loss((x, y) => plainMatMul(x, y)))([a, b]);
+      const theirs = tf.grads(loss((x, y) => tf.matMul(x, y)))([a, b]);
+      assert.ok(maxAbsDifference(plainMatMul(a, b), tf.matMul(a, b)) < TOLERANCE, 'forward');
+      assert.ok(maxAbsDifference(ours[0], theirs[0]) < TOLERANCE, 'gradient of a');
+      assert.ok(maxAbsDifference(ours[1], theirs[1]) < TOLERANCE, 'gradient of b');
+    });
+
+    it('should match x·w + bias and its gradients for linear', () => {
+      const x = seeded([7, 4], 4) as tf.Tensor2D;
+      const w = seeded([4, 3], 5);
+      const bias = seeded([3], 6);
+      const weight = seeded([7, 3], 7);
+      const ours = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(linear(a as tf.Tensor2D, b, c), weight)))([x, w, bias]);
+      const theirs = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), c), weight)))([x, w, bias]);
+      ['x', 'weight', 'bias'].forEach((name, i) => {
+        assert.ok(maxAbsDifference(ours[i], theirs[i]) < TOLERANCE, `gradient of ${name}`);
+      });
+    });
+
+    it('should match the tanh form of GELU and its gradient', () => {
+      const x = tf.mul(seeded([64], 8), 3);
+      const tanhGelu = (v: tf.Tensor) =>
+        tf.mul(tf.mul(0.5, v), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(v, tf.mul(0.044715, tf.pow(v, 3)))))));
+      assert.ok(maxAbsDifference(gelu(x), tanhGelu(x)) < TOLERANCE, 'forward');
+      const ours = tf.grad((v: tf.Tensor) => tf.sum(gelu(v)))(x);
+      const theirs = tf.grad((v: tf.Tensor) => tf.sum(tanhGelu(v)))(x);
+      assert.ok(maxAbsDifference(ours, theirs) < TOLERANCE, 'gradient');
+    });
+  });
+}
