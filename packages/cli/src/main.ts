@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
+import { registerBenchCommand } from './commands/bench';
 import { runTrainCommand, type TrainFlags } from './commands/train';
 import { createBuiltinRegistry } from './plugins';
 
@@ -70,6 +71,7 @@ export function createProgram(): Command {
       });
     });
 
+  registerBenchCommand(program, registry);
   return program;
 }
 

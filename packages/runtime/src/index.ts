@@ -9,3 +9,5 @@ export * from './trainer';
 export * from './model/causal-lm';
 export * from './model/builtin-transformer';
 export * from './model/byte-tokenizer';
+export * from './bench/presets';
+export * from './bench/run-bench';
