@@ -18,6 +18,7 @@ export interface BenchFlags {
   torch: boolean;
   torchScript?: string;
   torchThreads: number;
+  workers: number;
   python: string;
 }
 
@@ -49,6 +50,7 @@ export function registerBenchCommand(program: Command, registry: PluginRegistry)
     .option('--steps <n>', 'measured steps; speeds are their median', positiveInteger, 10)
     .option('--warmup <n>', 'unmeasured steps before measuring', nonNegativeInteger, 2)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'))
+    .option('--workers <n>', 'worker threads computing gradients besides the main thread (data parallel)', nonNegativeInteger, 0)
     .option('--json', 'print one JSON object per line instead of text')
     .option('--torch-script <file>', `PyTorch twin of the preset (default ${DEFAULT_TORCH_SCRIPT} when that file exists; bench-small only)`)
     .option('--no-torch', 'skip the PyTorch comparison')
@@ -67,8 +69,16 @@ export async function runBenchCommand(flags: BenchFlags, registry: PluginRegistr
   const preset = getBenchPreset(flags.preset);
   const torch = flags.torch ? runTorchReference(flags, io) : undefined;
 
-  const loss = registry.create('loss', 'dpo', { beta: preset.beta });
-  const measurement = await runBenchmark({ preset: preset.name, steps: flags.steps, warmupSteps: flags.warmup, backend: flags.backend, loss });
+  const lossOptions = { beta: preset.beta };
+  const measurement = await runBenchmark({
+    preset: preset.name,
+    steps: flags.steps,
+    warmupSteps: flags.warmup,
+    backend: flags.backend,
+    loss: registry.create('loss', 'dpo', lossOptions),
+    workers: flags.workers,
+    workerLoss: { packageName: registry.get('loss', 'dpo').packageName, name: 'dpo', options: lossOptions, weight: 1 },
+  });
   report({ kind: 'radpo', ...measurement }, flags, io);
 
   if (torch) {
@@ -129,7 +139,7 @@ function report(record: { kind: string } & Record<string, unknown>, flags: Bench
   if (record.kind === 'radpo') {
     const m = record as unknown as BenchMeasurement;
     io.stdout(
-      `radpo ${m.preset} on ${m.backend}: ${m.tokensPerSecond} tokens/s (median of ${m.steps} steps, ${m.stepMs.median} ms/step; ` +
+      `radpo ${m.preset} on ${m.backend} (${m.threads} thread(s)): ${m.tokensPerSecond} tokens/s (median of ${m.steps} steps, ${m.stepMs.median} ms/step; ` +
         `${m.cpuTokensPerSecond} tokens per CPU-second), peak RSS ${m.peakRssMiB} MiB, live tensors ${m.tensorsAfterFirstStep} -> ${m.tensorsAfterLastStep}`,
     );
   } else if (record.kind === 'pytorch') {

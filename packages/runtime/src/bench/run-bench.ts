@@ -7,7 +7,9 @@ import { emptyMetricSums } from '../metrics';
 import { BuiltinTransformer } from '../model/builtin-transformer';
 import { countParameters, type Weights } from '../model/causal-lm';
 import { AdamW } from '../optimizer';
-import { preferenceGradients, type PreferenceObjective } from '../preference-step';
+import { DataParallelGradients } from '../parallel/data-parallel';
+import type { WorkerLossTerm } from '../parallel/protocol';
+import { preferenceGradients, type MicroBatchResult, type PreferenceObjective } from '../preference-step';
 import { getBenchPreset, type BenchPreset } from './presets';
 
 export interface BenchOptions {
@@ -20,6 +22,10 @@ export interface BenchOptions {
   backend: BackendChoice;
   /** The preference loss; the preset's β is the caller's to pass (the runtime does not import plugins). */
   loss: PreferenceLoss;
+  /** Worker threads for data-parallel gradients besides the main thread; 0 (default) computes on the main thread only. */
+  workers?: number;
+  /** How a worker rebuilds `loss`; required when workers > 0. */
+  workerLoss?: WorkerLossTerm;
   seed?: number;
 }
 
@@ -28,6 +34,8 @@ export interface BenchMeasurement {
   preset: string;
   backend: string;
   backendDetail: string;
+  /** Threads computing gradients: 1 + data-parallel workers. */
+  threads: number;
   parameters: number;
   steps: number;
   warmupSteps: number;
@@ -67,15 +75,27 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchMeasurem
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
   const tokensPerStep = preset.pairs * 2 * preset.sequenceLength;
 
-  const step = (): number => {
-    const { loss, gradients } = preferenceGradients(objective, weights, batch, emptyMetricSums());
-    optimizer.apply(weights, gradients, preset.learningRate);
-    tf.dispose(Object.values(gradients));
-    return loss;
+  const workers = options.workers ?? 0;
+  if (workers > 0 && !options.workerLoss) {
+    throw new RadpoError('config', 'a benchmark with data-parallel workers needs workerLoss, the loss plugin that each worker loads.');
+  }
+  const pool =
+    workers > 0
+      ? await DataParallelGradients.start({ workers, backend: options.backend, model: preset.model, terms: [options.workerLoss!], reference })
+      : undefined;
+
+  const step = async (): Promise<number> => {
+    const sums = emptyMetricSums();
+    const result: MicroBatchResult = pool
+      ? await pool.gradients(objective, weights, batch, sums)
+      : preferenceGradients(objective, weights, batch, sums);
+    optimizer.apply(weights, result.gradients, preset.learningRate);
+    tf.dispose(Object.values(result.gradients));
+    return result.loss;
   };
 
   try {
-    for (let i = 0; i < options.warmupSteps; i++) step();
+    for (let i = 0; i < options.warmupSteps; i++) await step();
     const wallMs: number[] = [];
     const cpuMs: number[] = [];
     let lossSum = 0;
@@ -83,7 +103,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchMeasurem
     for (let i = 0; i < options.steps; i++) {
       const started = performance.now();
       const cpuStart = process.cpuUsage();
-      lossSum += step();
+      lossSum += await step();
       const cpu = process.cpuUsage(cpuStart);
       wallMs.push(performance.now() - started);
       cpuMs.push((cpu.user + cpu.system) / 1000);
@@ -94,6 +114,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchMeasurem
       preset: preset.name,
       backend: backend.name,
       backendDetail: backend.detail,
+      threads: 1 + workers,
       parameters: countParameters(weights),
       steps: options.steps,
       warmupSteps: options.warmupSteps,
@@ -107,6 +128,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchMeasurem
       meanLoss: lossSum / options.steps,
     };
   } finally {
+    await pool?.close();
     optimizer.dispose();
     disposeBatch(batch);
     tf.dispose([...Object.values(weights), ...Object.values(reference)]);
