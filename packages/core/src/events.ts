@@ -76,6 +76,10 @@ export interface BackendReport {
   name: string;
   /** Why this backend was chosen, and what was tried before it. */
   detail: string;
+  /** For the tensorflow backend: whether libtensorflow found a CUDA GPU (tfjs-node-gpu) or runs on the CPU. */
+  gpu?: boolean;
+  /** Kernel preflight before training: how many kernels the run needs, and which ones radpo filled in. */
+  kernels?: { checked: number; filled: string[] };
 }
 
 export type RunEventType = keyof RunEventMap;

@@ -27,10 +27,14 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
       const outcome = tryLoadTensorflow(packageName);
       if (outcome === 'loaded' && (await tf.setBackend('tensorflow'))) {
         await tf.ready();
-        const gpu = packageName.endsWith('-gpu');
+        const cudaBuild = packageName.endsWith('-gpu');
+        // tfjs-node's backend reports whether libtensorflow registered a GPU device; the CUDA build
+        // silently runs on the CPU when it finds no usable GPU or CUDA libraries.
+        const gpu = Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
         return {
           name: 'tensorflow',
-          detail: `${packageName}${gpu ? ' (CUDA build; tfjs-node-gpu falls back to the CPU if no GPU is visible)' : ''}`,
+          detail: `${packageName}${cudaBuild ? (gpu ? ' on a CUDA GPU' : ' (CUDA build, but no GPU was found: running on the CPU)') : ''}`,
+          gpu,
         };
       }
       tried.push(`${packageName}: ${outcome === 'loaded' ? 'setBackend failed' : outcome}`);

@@ -11,3 +11,8 @@ export * from './model/builtin-transformer';
 export * from './model/byte-tokenizer';
 export * from './bench/presets';
 export * from './bench/run-bench';
+export * from './backends/preflight';
+export * from './backends/run-preflight';
+export { KERNEL_FILL_INS } from './backends/kernel-fill-ins';
+export { DataParallelGradients, type DataParallelOptions } from './parallel/data-parallel';
+export type { WorkerLossTerm } from './parallel/protocol';

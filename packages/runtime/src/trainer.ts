@@ -11,12 +11,13 @@ import {
 } from '@radpo/core';
 import { createRng, tokenizePairs, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
 import { selectBackend } from './backend';
+import { preflightTraining } from './backends/run-preflight';
 import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
 import { writeCheckpoint } from './checkpoint';
 import type { RunConfig } from './config';
 import { prepareRecords } from './dataset';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
-import { BuiltinTransformer } from './model/builtin-transformer';
+import { BuiltinTransformer, type BuiltinModelConfig } from './model/builtin-transformer';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
 import { AdamW, clipByGlobalNorm } from './optimizer';
 import {
@@ -83,7 +84,7 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
   // Data: read, transform and tokenize both splits.
   const records = await prepareRecords(config, transforms, emit);
-  const model: CausalLanguageModel = new BuiltinTransformer({ ...config.model, maxPositions: config.model.maxLength });
+  const model: CausalLanguageModel = new BuiltinTransformer(builtinModelConfig(config));
   const tokenization = { maxLength: config.model.maxLength, maxPromptLength: config.model.maxPromptLength };
   const trainStats = newTokenizationStats();
   const trainPairs = tokenizePairs(records.train, model.tokenizer, tokenization, trainStats);
@@ -95,6 +96,8 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
   // Backend and model.
   const backend = await selectBackend(config.backend);
+  const preflight = await preflightTraining(backend.name, builtinModelConfig(config), terms, usesReference);
+  backend.kernels = { checked: preflight.kernels.length, filled: preflight.filled };
   const weights = model.initWeights(config.seed);
   emit(
     createEvent('runStart', {
@@ -291,6 +294,10 @@ async function saveCheckpoint(outDir: string, model: CausalLanguageModel, weight
     runConfig: config,
   });
   emit(createEvent('checkpoint', { step, path: dir }));
+}
+
+function builtinModelConfig(config: RunConfig): BuiltinModelConfig {
+  return { ...config.model, maxPositions: config.model.maxLength };
 }
 
 function createOptimizer(config: RunConfig): AdamW {

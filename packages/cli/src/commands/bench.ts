@@ -52,7 +52,10 @@ export function registerBenchCommand(program: Command, registry: PluginRegistry)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--workers <n>', 'worker threads computing gradients besides the main thread (data parallel)', nonNegativeInteger, 0)
     .option('--json', 'print one JSON object per line instead of text')
-    .option('--torch-script <file>', `PyTorch twin of the preset (default ${DEFAULT_TORCH_SCRIPT} when that file exists; bench-small only)`)
+    .option(
+      '--torch-script <file>',
+      `PyTorch twin of the preset, run with --steps, --warmup and --threads; it prints one JSON line with tokens_per_second (default ${DEFAULT_TORCH_SCRIPT} for bench-small, when that file exists)`,
+    )
     .option('--no-torch', 'skip the PyTorch comparison')
     .option('--torch-threads <n>', 'threads PyTorch may use', positiveInteger, 1)
     .option('--python <file>', 'Python interpreter that has PyTorch', DEFAULT_PYTHON)
@@ -104,7 +107,7 @@ function runTorchReference(flags: BenchFlags, io: BenchCommandIo): TorchResult |
     io.stderr(`radpo bench: no PyTorch comparison: ${DEFAULT_TORCH_SCRIPT} not found; pass --torch-script.`);
     return undefined;
   }
-  if (flags.preset !== 'bench-small') {
+  if (!flags.torchScript && flags.preset !== 'bench-small') {
     io.stderr(`radpo bench: no PyTorch comparison: the PyTorch script implements bench-small, not ${flags.preset}.`);
     return undefined;
   }

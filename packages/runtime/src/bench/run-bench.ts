@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { RadpoError, type PreferenceLoss } from '@radpo/core';
 import { createRng } from '@radpo/data';
 import { selectBackend, type BackendChoice } from '../backend';
+import { preflightTraining } from '../backends/run-preflight';
 import { buildSequenceBatch, disposeBatch, type PairBatch } from '../batch';
 import { emptyMetricSums } from '../metrics';
 import { BuiltinTransformer } from '../model/builtin-transformer';
@@ -34,6 +35,8 @@ export interface BenchMeasurement {
   preset: string;
   backend: string;
   backendDetail: string;
+  /** Kernels the step needs (forward and backward), and the ones radpo filled in for this backend. */
+  kernels: { checked: number; filled: string[] };
   /** Threads computing gradients: 1 + data-parallel workers. */
   threads: number;
   parameters: number;
@@ -67,6 +70,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchMeasurem
     throw new RadpoError('config', `benchmark warm-up steps must be a non-negative integer; got ${options.warmupSteps}.`);
   }
   const backend = await selectBackend(options.backend);
+  const preflight = await preflightTraining(backend.name, preset.model, [{ loss: options.loss, weight: 1 }], true);
   const model = new BuiltinTransformer(preset.model);
   const weights = model.initWeights(options.seed ?? 0);
   const reference: Weights = Object.fromEntries(Object.entries(weights).map(([name, tensor]) => [name, tf.clone(tensor)]));
@@ -114,6 +118,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchMeasurem
       preset: preset.name,
       backend: backend.name,
       backendDetail: backend.detail,
+      kernels: { checked: preflight.kernels.length, filled: preflight.filled },
       threads: 1 + workers,
       parameters: countParameters(weights),
       steps: options.steps,
