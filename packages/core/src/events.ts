@@ -57,6 +57,14 @@ export interface RunEventMap {
     step: number;
     path: string;
   };
+  /** The frozen reference's log-probs of every train and eval pair, computed once or read from the cache. */
+  reference: {
+    pairs: number;
+    source: 'computed' | 'cache';
+    /** The cache file read or written; absent when the run has no disk cache. */
+    cachePath?: string;
+    durationMs: number;
+  };
   /** Something unwise but allowed, or a recoverable problem; the CLI decides how to show it. */
   warning: {
     message: string;

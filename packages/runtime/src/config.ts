@@ -37,6 +37,10 @@ export interface RunConfig {
     maxLength: number;
     maxPromptLength: number;
   };
+  reference: {
+    precompute: boolean;
+    cacheDir?: string;
+  };
   training: {
     maxSteps: number;
     batchSize: number;
@@ -190,6 +194,25 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
           default: 128,
           description:
             'Longest prompt in tokens; a longer prompt keeps its system turns and the end of the rest. Must be below maxLength. Default 128.',
+        },
+      },
+    },
+    reference: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How the frozen reference model is run, for losses that need one.',
+      properties: {
+        precompute: {
+          type: 'boolean',
+          default: true,
+          description:
+            "Compute the reference's log-probs of every train and held-out pair once, after the warm-up, in batches of evalBatchSize pairs without gradients, instead of a reference forward in every step. false runs it live in every step; both give the same losses up to float32 rounding. Default true.",
+        },
+        cacheDir: {
+          type: 'string',
+          description:
+            'Folder of cached reference log-probs (with precompute). A cache file is keyed by a SHA-256 of the reference weights, the model config, the tokenization settings and every pair\'s token ids, so a later run with the same warm-up, data and settings reads it instead of computing. "none" disables the cache. Default: .radpo-cache next to the run directory (runs/.radpo-cache for runs/<name>); no cache for runs without a directory.',
         },
       },
     },

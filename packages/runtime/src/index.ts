@@ -16,3 +16,4 @@ export * from './backends/run-preflight';
 export { KERNEL_FILL_INS } from './backends/kernel-fill-ins';
 export { DataParallelGradients, type DataParallelOptions } from './parallel/data-parallel';
 export type { WorkerLossTerm } from './parallel/protocol';
+export * from './reference-table';

@@ -16,6 +16,7 @@ import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
 import { writeCheckpoint } from './checkpoint';
 import type { RunConfig } from './config';
 import { prepareRecords } from './dataset';
+import { loadOrComputeReferenceTable, resolveReferenceCacheDir, type ReferenceTable } from './reference-table';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
 import { BuiltinTransformer, type BuiltinModelConfig } from './model/builtin-transformer';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
@@ -117,7 +118,12 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
     // The warmed-up policy, frozen, is the reference. Reference-free losses never build one.
     const reference = usesReference ? cloneWeights(weights) : undefined;
-    const objective: PreferenceObjective = { model, terms, reference };
+    const referenceTable = reference && config.reference.precompute
+      ? precomputeReference(config, model, reference, [...trainPairs, ...evalPairs], options.outDir, emit)
+      : undefined;
+    // With the table in hand the reference weights are no longer needed.
+    if (referenceTable) tf.dispose(Object.values(reference!));
+    const objective: PreferenceObjective = { model, terms, reference: referenceTable ? undefined : reference, referenceTable };
     try {
       const steps = await preferenceTraining(config, objective, weights, trainPairs, evalPairs, schedule, emit, control, options.outDir);
       const summary = evaluate(config, objective, weights, evalPairs, steps, emit);
@@ -213,8 +219,11 @@ async function preferenceTraining(
       let tokens = 0;
       let accumulated: Record<string, tf.Tensor> | undefined;
       for (let micro = 0; micro < gradientAccumulationSteps; micro++) {
-        const batch = buildPairBatch(sampler.next(batchSize), objective.model.tokenizer.padId);
-        const result = preferenceGradients(objective, weights, batch, sums);
+        const pairs = sampler.next(batchSize);
+        const batch = buildPairBatch(pairs, objective.model.tokenizer.padId);
+        const reference = objective.referenceTable?.lookup(pairs);
+        const result = preferenceGradients(objective, weights, batch, sums, reference);
+        if (reference) tf.dispose([reference.chosen, reference.rejected]);
         tokens += batch.tokens;
         const batchIds = batch.pairIds;
         disposeBatch(batch);
@@ -273,8 +282,11 @@ function evaluate(
   const sums: MetricSums = emptyMetricSums();
   let lossSum = 0;
   for (let start = 0; start < pairs.length; start += config.training.evalBatchSize) {
-    const batch = buildPairBatch(pairs.slice(start, start + config.training.evalBatchSize), objective.model.tokenizer.padId);
-    lossSum += evaluatePreferenceBatch(objective, weights, batch, sums);
+    const slice = pairs.slice(start, start + config.training.evalBatchSize);
+    const batch = buildPairBatch(slice, objective.model.tokenizer.padId);
+    const reference = objective.referenceTable?.lookup(slice);
+    lossSum += evaluatePreferenceBatch(objective, weights, batch, sums, reference);
+    if (reference) tf.dispose([reference.chosen, reference.rejected]);
     disposeBatch(batch);
   }
   const metrics = finalizeMetrics(sums);
@@ -294,6 +306,28 @@ async function saveCheckpoint(outDir: string, model: CausalLanguageModel, weight
     runConfig: config,
   });
   emit(createEvent('checkpoint', { step, path: dir }));
+}
+
+/** Computes (or reads from the cache) the reference log-probs of every pair and reports where they came from. */
+function precomputeReference(
+  config: RunConfig,
+  model: CausalLanguageModel,
+  reference: Weights,
+  pairs: TokenizedPair[],
+  outDir: string | undefined,
+  emit: Emit,
+): ReferenceTable {
+  const started = Date.now();
+  const table = loadOrComputeReferenceTable({
+    model,
+    reference,
+    pairs,
+    batchSize: config.training.evalBatchSize,
+    cacheDir: resolveReferenceCacheDir(config.reference.cacheDir, outDir),
+    tokenization: { maxLength: config.model.maxLength, maxPromptLength: config.model.maxPromptLength, tokenizer: model.tokenizer.constructor.name },
+  });
+  emit(createEvent('reference', { pairs: table.size, source: table.source, cachePath: table.cachePath, durationMs: Date.now() - started }));
+  return table;
 }
 
 function builtinModelConfig(config: RunConfig): BuiltinModelConfig {

@@ -113,10 +113,15 @@ export class BuiltinTransformer implements CausalLanguageModel {
       const mask = causalMask(time);
       for (let layer = 0; layer < nLayers; layer++) {
         const prefix = `layers.${layer}`;
-        const attended = this.attention(weights, prefix, layerNorm(hidden, weights, `${prefix}.attnNorm`), batch, time, mask);
-        hidden = tf.add(hidden, attended) as tf.Tensor2D;
-        const mlpOut = this.mlp(weights, prefix, layerNorm(hidden, weights, `${prefix}.mlpNorm`));
-        hidden = tf.add(hidden, mlpOut) as tf.Tensor2D;
+        const input = hidden;
+        // Each sublayer runs in its own tidy: under a gradient tape its intermediates would otherwise
+        // live until the whole backward pass ends. The tape keeps its own copies of what the gradients need.
+        const attended = tf.tidy(() =>
+          this.attention(weights, prefix, layerNorm(input, weights, `${prefix}.attnNorm`), batch, time, mask),
+        );
+        const afterAttention = tf.add(input, attended) as tf.Tensor2D;
+        const mlpOut = tf.tidy(() => this.mlp(weights, prefix, layerNorm(afterAttention, weights, `${prefix}.mlpNorm`)));
+        hidden = tf.add(afterAttention, mlpOut) as tf.Tensor2D;
       }
 
       const normed = layerNorm(hidden, weights, 'finalNorm');

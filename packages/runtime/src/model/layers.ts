@@ -69,11 +69,15 @@ const GELU_CUBIC = 0.044715;
 export const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const x = args[0] as tf.Tensor;
   const save = args[1] as tf.GradSaveFunc;
-  const squared = tf.mul(x, x);
-  const gate = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(squared, GELU_CUBIC), 1)), GELU_SCALE));
-  save([x, squared, gate]);
+  // The tidy frees the forward's temporaries; save() keeps its own references to what the gradient needs.
+  const value = tf.tidy(() => {
+    const squared = tf.mul(x, x);
+    const gate = tf.sigmoid(tf.mul(tf.mul(x, tf.add(tf.mul(squared, GELU_CUBIC), 1)), GELU_SCALE));
+    save([x, squared, gate]);
+    return tf.mul(x, gate);
+  });
   return {
-    value: tf.mul(x, gate),
+    value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [input, inputSquared, sigma] = saved;
       // d(2u)/dx = GELU_SCALE·(1 + 3·0.044715·x²)
