@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Registers tfjs's gradient functions, which the reference gradients below use.
 import '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../src';
-import { gelu, linear, plainMatMul } from '../src/model/layers';
+import { gelu, layerNormalization, linear, plainMatMul } from '../src/model/layers';
 
 const TOLERANCE = 1e-4;
 
@@ -41,6 +41,24 @@ for (const backend of ['cpu', 'wasm'] as BackendChoice[]) {
       const ours = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(linear(a as tf.Tensor2D, b, c), weight)))([x, w, bias]);
       const theirs = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), c), weight)))([x, w, bias]);
       ['x', 'weight', 'bias'].forEach((name, i) => {
+        assert.ok(maxAbsDifference(ours[i], theirs[i]) < TOLERANCE, `gradient of ${name}`);
+      });
+    });
+
+    it('should match composed layer normalization and its gradients', () => {
+      const x = tf.add(tf.mul(seeded([6, 8], 9), 2), 0.5) as tf.Tensor2D;
+      const gain = tf.add(seeded([8], 10), 1);
+      const bias = seeded([8], 11);
+      const weight = seeded([6, 8], 12);
+      const composed = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const centered = tf.sub(v, tf.mean(v, -1, true));
+        const variance = tf.mean(tf.square(centered), -1, true);
+        return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, 1e-5))), g), b);
+      };
+      assert.ok(maxAbsDifference(layerNormalization(x, gain, bias, 1e-5), composed(x, gain, bias)) < TOLERANCE, 'forward');
+      const ours = tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNormalization(v as tf.Tensor2D, g, b, 1e-5), weight)))([x, gain, bias]);
+      const theirs = tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(composed(v, g, b), weight)))([x, gain, bias]);
+      ['x', 'gain', 'bias'].forEach((name, i) => {
         assert.ok(maxAbsDifference(ours[i], theirs[i]) < TOLERANCE, `gradient of ${name}`);
       });
     });

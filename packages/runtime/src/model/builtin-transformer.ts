@@ -3,7 +3,7 @@ import { RadpoError } from '@radpo/core';
 import { createRng } from '@radpo/data';
 import type { CausalLanguageModel, Weights } from './causal-lm';
 import { ByteTokenizer } from './byte-tokenizer';
-import { gelu, linear, plainMatMul, transposeLastTwo } from './layers';
+import { gelu, layerNormalization, linear, plainMatMul, transposeLastTwo } from './layers';
 
 /** Size of the built-in GPT-style model. */
 export interface BuiltinModelConfig {
@@ -155,11 +155,7 @@ export class BuiltinTransformer implements CausalLanguageModel {
 }
 
 function layerNorm(x: tf.Tensor2D, weights: Weights, prefix: string): tf.Tensor2D {
-  const mean = tf.mean(x, -1, true);
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), -1, true);
-  const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON)));
-  return tf.add(tf.mul(normalized, weights[`${prefix}.gain`]), weights[`${prefix}.bias`]);
+  return layerNormalization(x, weights[`${prefix}.gain`], weights[`${prefix}.bias`], LAYER_NORM_EPSILON);
 }
 
 /**

@@ -87,3 +87,41 @@ export const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => 
     },
   };
 }) as <T extends tf.Tensor>(x: T) => T;
+
+/** Column sums of a [rows, columns] matrix as ones[1, rows]·m, a plain-layout matmul; shape [columns]. */
+function columnSums(m: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(tf.matMul(tf.ones([1, m.shape[0]]) as tf.Tensor2D, m), [m.shape[1]]);
+}
+
+/**
+ * Layer normalization over the last axis of x [rows, features]: (x − mean)/√(var + ε)·gain + bias.
+ * The gradient is written out in closed form, which replaces a dozen small ops of the composed version,
+ * and the gain and bias gradients use plain-layout matmuls (see `linear`):
+ *   dx = rstd·(g·dy − mean(g·dy) − x̂·mean(g·dy·x̂)),  dgain = Σ_rows dy·x̂,  dbias = Σ_rows dy.
+ */
+export function layerNormalization(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor2D {
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const value = tf.tidy(() => {
+      const centered = tf.sub(input, tf.mean(input, -1, true));
+      const inverseStd = tf.rsqrt(tf.add(tf.mean(tf.mul(centered, centered), -1, true), epsilon));
+      const normalized = tf.mul(centered, inverseStd);
+      save([normalized, inverseStd, g]);
+      return tf.add(tf.mul(normalized, g), b);
+    });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [normalized, inverseStd, savedGain] = saved;
+        const scaled = tf.mul(dy, savedGain);
+        const dx = tf.mul(
+          inverseStd,
+          tf.sub(tf.sub(scaled, tf.mean(scaled, -1, true)), tf.mul(normalized, tf.mean(tf.mul(scaled, normalized), -1, true))),
+        );
+        return [dx, columnSums(tf.mul(dy, normalized) as tf.Tensor2D), columnSums(dy as tf.Tensor2D)];
+      },
+    };
+  });
+  return normalize(x, gain, bias) as tf.Tensor2D;
+}
