@@ -21,7 +21,7 @@ export class ReferenceTable {
     pairs: readonly TokenizedPair[],
     private readonly chosen: Float32Array,
     private readonly rejected: Float32Array,
-    /** Where the values came from: computed now, or read from the cache file. */
+    /** Origin of the values: computed in this run, or read from the cache file. */
     readonly source: 'computed' | 'cache',
     /** The cache file read or written, if any. */
     readonly cachePath?: string,
@@ -33,7 +33,7 @@ export class ReferenceTable {
     return this.chosen.length;
   }
 
-  /** The reference log-probs of `pairs` as tensors, in order; the caller disposes them. */
+  /** Returns the reference log-probs of `pairs` as tensors, in order; the caller disposes them. */
   lookup(pairs: readonly TokenizedPair[]): ReferenceLogProbs {
     const rows = pairs.map((pair) => {
       const row = this.rowOf.get(pair);
@@ -98,7 +98,7 @@ export function loadOrComputeReferenceTable(options: ReferenceTableOptions): Ref
 }
 
 /**
- * The cache folder for a run: `configured` when set ("none" disables the cache), otherwise
+ * Returns the cache folder of a run: `configured` when set ("none" disables the cache), otherwise
  * .radpo-cache next to the run directory, otherwise none.
  */
 export function resolveReferenceCacheDir(configured: string | undefined, outDir: string | undefined): string | undefined {

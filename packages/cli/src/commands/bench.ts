@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { RadpoError, type PluginRegistry } from '@radpo/core';
 import { BACKEND_CHOICES, BENCH_PRESETS, getBenchPreset, runBenchmark, type BackendChoice, type BenchMeasurement } from '@radpo/runtime';
 
-/** Where `npm run bench` (run from the repository root) finds the PyTorch twin of bench-small. */
+/** Path of the PyTorch twin of bench-small, relative to the repository root where `npm run bench` runs. */
 const DEFAULT_TORCH_SCRIPT = '../shared/bench/torch_reference.py';
 const DEFAULT_PYTHON = '/usr/bin/python3';
 
@@ -39,10 +39,14 @@ function nonNegativeInteger(value: string): number {
   return parsed;
 }
 
-/** Adds `radpo bench` to the program. */
+/**
+ * Adds the throughput benchmark to the program as the action of `radpo bench`. When another module has
+ * already added a `bench` command (for example with subcommands), the options and action go onto it,
+ * so `radpo bench --preset ...` and `radpo bench <subcommand>` both work.
+ */
 export function registerBenchCommand(program: Command, registry: PluginRegistry): void {
-  program
-    .command('bench')
+  const existing = program.commands.find((command) => command.name() === 'bench');
+  (existing ?? program.command('bench'))
     .description(
       'Measure training throughput (policy tokens per second) of a benchmark preset and, when PyTorch is installed, of its PyTorch twin.',
     )

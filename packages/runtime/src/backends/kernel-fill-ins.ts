@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * fine for the small tensors they see here, slow on large ones.
  */
 
-/** What the fill-ins need from a backend: read values, and create an output with given values. */
+/** The backend methods the fill-ins use: reading values and creating an output from values. */
 interface ValueBackend {
   readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
   makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
@@ -25,7 +25,7 @@ function writeOutput(args: KernelArgs, shape: number[], dtype: tf.DataType, valu
   const backend = args.backend as unknown as ValueBackend;
   if (backend.makeTensorInfo) return backend.makeTensorInfo(shape, dtype, values);
   if (backend.makeOutput) return backend.makeOutput(shape, dtype, undefined, values);
-  throw new Error('this backend can create neither makeTensorInfo nor makeOutput outputs, so radpo cannot fill in its missing kernels.');
+  throw new Error('the backend has neither makeTensorInfo nor makeOutput, so radpo cannot register fill-in kernels for it.');
 }
 
 /** log(1 + x), accurate for small x (Math.log1p). */

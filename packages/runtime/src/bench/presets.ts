@@ -19,8 +19,8 @@ export interface BenchPreset {
 }
 
 /**
- * Benchmark presets. `bench-small` is the workload of the PyTorch reference script
- * (shared/bench/torch_reference.py in the workspace): a GPT-2-style decoder with vocab 512, d_model 256,
+ * Benchmark presets. `bench-small` is the workload of radpo bench's PyTorch reference script
+ * (`--torch-script`): a GPT-2-style decoder with vocab 512, d_model 256,
  * 4 layers, 4 heads, MLP 4×, learned positions and tied input/output embeddings; 4 pairs = 8 sequences
  * of 128 tokens (prompt 32, response 96); policy forward and backward, reference forward, DPO loss,
  * Adam update. `bench-tiny` is the same step on a model small enough for tests.

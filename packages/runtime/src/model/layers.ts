@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
  * Differentiable building blocks whose gradients only use matmuls in the plain layout.
  *
  * tfjs's own gradient of matMul(a, b) computes dy·bᵀ and aᵀ·dy with transposed operands. The wasm
- * backend of tfjs 4.22 sends every transposed or batched BatchMatMul to a naive loop (~2 GFLOP/s on
- * one core) and only the plain rank-2 case to XNNPACK (~30 GFLOP/s), so these gradients transpose
- * explicitly (a few milliseconds for the largest activation) and then use the plain layout.
+ * backend of tfjs 4.22 runs every transposed or batched BatchMatMul in a naive loop (~2 GFLOP/s on one
+ * core), and only the plain rank-2 case in XNNPACK (~30 GFLOP/s). These gradients therefore transpose
+ * explicitly, which takes a few milliseconds for the largest activation, and then use the plain layout.
  */
 
 /** Swaps the last two axes. */
@@ -34,9 +34,9 @@ export const plainMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)
 }) as <T extends tf.Tensor>(a: T, b: T) => T;
 
 /**
- * x·w + bias for x [rows, in], w [in, out], bias [out]. The forward pass is one fused matmul; the
- * bias gradient is the column sum of dy, computed as ones[1, rows]·dy, because a sum over axis 0
- * transposes first in tfjs and costs three times as much on wasm.
+ * x·w + bias for x [rows, in], w [in, out], bias [out]. The forward pass is one fused matmul. The bias
+ * gradient, the column sum of dy, is computed as ones[1, rows]·dy, because tfjs transposes before a sum
+ * over axis 0, which makes that sum three times slower on wasm.
  */
 export const linear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, weight, bias] = args as tf.Tensor2D[];
