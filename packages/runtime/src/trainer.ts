@@ -10,12 +10,13 @@ import {
   type RunEvent,
 } from '@radpo/core';
 import { createRng, tokenizePairs, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
-import { selectBackend } from './backend';
+import { selectBackend, type BackendChoice } from './backend';
 import { preflightTraining } from './backends/run-preflight';
 import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
 import { writeCheckpoint } from './checkpoint';
 import type { RunConfig } from './config';
 import { prepareRecords } from './dataset';
+import { DataParallelGradients } from './parallel/data-parallel';
 import { loadOrComputeReferenceTable, resolveReferenceCacheDir, type ReferenceTable } from './reference-table';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
 import { BuiltinTransformer, type BuiltinModelConfig } from './model/builtin-transformer';
@@ -125,7 +126,13 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
     if (referenceTable) tf.dispose(Object.values(reference!));
     const objective: PreferenceObjective = { model, terms, reference: referenceTable ? undefined : reference, referenceTable };
     try {
-      const steps = await preferenceTraining(config, objective, weights, trainPairs, evalPairs, schedule, emit, control, options.outDir);
+      const pool = await startDataParallel(config, registry, backend.name, objective);
+      let steps: number;
+      try {
+        steps = await preferenceTraining(config, objective, weights, trainPairs, evalPairs, schedule, emit, control, options.outDir, pool);
+      } finally {
+        await pool?.close();
+      }
       const summary = evaluate(config, objective, weights, evalPairs, steps, emit);
       if (options.outDir) await saveCheckpoint(options.outDir, model, weights, steps, config, emit);
       emit(
@@ -203,6 +210,7 @@ async function preferenceTraining(
   emit: Emit,
   control: RunControl,
   outDir: string | undefined,
+  pool?: DataParallelGradients,
 ): Promise<number> {
   const { maxSteps, batchSize, gradientAccumulationSteps, learningRate: baseRate, maxGradNorm, evalEvery, checkpointEvery } = config.training;
   const optimizer = createOptimizer(config);
@@ -222,7 +230,9 @@ async function preferenceTraining(
         const pairs = sampler.next(batchSize);
         const batch = buildPairBatch(pairs, objective.model.tokenizer.padId);
         const reference = objective.referenceTable?.lookup(pairs);
-        const result = preferenceGradients(objective, weights, batch, sums, reference);
+        const result = pool
+          ? await pool.gradients(objective, weights, batch, sums, reference)
+          : preferenceGradients(objective, weights, batch, sums, reference);
         if (reference) tf.dispose([reference.chosen, reference.rejected]);
         tokens += batch.tokens;
         const batchIds = batch.pairIds;
@@ -306,6 +316,30 @@ async function saveCheckpoint(outDir: string, model: CausalLanguageModel, weight
     runConfig: config,
   });
   emit(createEvent('checkpoint', { step, path: dir }));
+}
+
+/** Starts the data-parallel workers of preference training, when the config asks for any. */
+async function startDataParallel(
+  config: RunConfig,
+  registry: PluginRegistry,
+  backendName: string,
+  objective: PreferenceObjective,
+): Promise<DataParallelGradients | undefined> {
+  const workers = config.training.dataParallelWorkers;
+  if (workers === 0) return undefined;
+  return DataParallelGradients.start({
+    workers,
+    // Workers use the backend the main thread ended up with, not a possibly different "auto" outcome.
+    backend: backendName as BackendChoice,
+    model: builtinModelConfig(config),
+    terms: config.losses.map((term) => ({
+      packageName: registry.get('loss', term.name).packageName,
+      name: term.name,
+      options: term.options,
+      weight: term.weight,
+    })),
+    reference: objective.reference,
+  });
 }
 
 /** Computes (or reads from the cache) the reference log-probs of every pair and reports where they came from. */

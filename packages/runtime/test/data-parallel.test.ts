@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { lastValueFrom, toArray } from 'rxjs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
-import { PluginRegistry } from '@radpo/core';
+import { PluginRegistry, type RunEvent } from '@radpo/core';
 import { dpoPlugin } from '@radpo/plugin-dpo';
+import { constantSchedulePlugin } from '@radpo/plugin-scheduler-constant';
 import {
   BuiltinTransformer,
   DataParallelGradients,
@@ -10,7 +12,9 @@ import {
   disposeBatch,
   emptyMetricSums,
   preferenceGradients,
+  resolveRunConfig,
   selectBackend,
+  train,
   type BuiltinModelConfig,
   type PreferenceObjective,
 } from '../src';
@@ -65,4 +69,35 @@ describe('data-parallel gradients', function () {
       disposeBatch(batch);
     }
   });
+
+  for (const precompute of [true, false]) {
+    it(`should train with one worker like without (precompute ${precompute})`, async () => {
+      const losses = async (dataParallelWorkers: number) => {
+        const config = resolveRunConfig({
+          seed: 4,
+          backend: 'wasm',
+          losses: [{ name: 'dpo', options: { beta: 0.5 } }],
+          data: { synthetic: { trainPairs: 24, evalPairs: 6 } },
+          model: { dModel: 16, nLayers: 1, nHeads: 2, maxLength: 40, maxPromptLength: 24 },
+          training: {
+            maxSteps: 4,
+            batchSize: 3,
+            learningRate: 0.01,
+            warmup: { steps: 2, learningRate: 0.01 },
+            scheduler: { name: 'constant', options: {} },
+            dataParallelWorkers,
+          },
+          reference: { precompute, cacheDir: 'none' },
+        });
+        const events = await lastValueFrom(train({ config, registry: new PluginRegistry().register(dpoPlugin, constantSchedulePlugin) }).pipe(toArray()));
+        return events.filter((event): event is RunEvent<'step'> => event.type === 'step' && event.phase === 'train').map((event) => event.loss);
+      };
+      const single = await losses(0);
+      const parallel = await losses(1);
+      assert.equal(parallel.length, single.length);
+      single.forEach((loss, i) => {
+        assert.ok(Math.abs(parallel[i] - loss) <= 1e-4 * Math.max(1, Math.abs(loss)), `step ${i + 1}: ${parallel[i]} vs ${loss}`);
+      });
+    });
+  }
 });

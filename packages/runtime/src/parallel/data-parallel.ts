@@ -7,7 +7,7 @@ import type { PairBatch } from '../batch';
 import type { MetricSums } from '../metrics';
 import type { BuiltinModelConfig } from '../model/builtin-transformer';
 import type { Weights } from '../model/causal-lm';
-import { preferenceGradients, type MicroBatchResult, type PreferenceObjective } from '../preference-step';
+import { preferenceGradients, type MicroBatchResult, type PreferenceObjective, type ReferenceLogProbs } from '../preference-step';
 import type { WorkerLossTerm, WorkerReply, WorkerRequest } from './protocol';
 import { serializePairShard, serializeWeights } from './serialization';
 
@@ -57,27 +57,45 @@ export class DataParallelGradients {
   }
 
   /** Same contract as preferenceGradients, for a batch split across the main thread and the workers. */
-  async gradients(objective: PreferenceObjective, weights: Weights, batch: PairBatch, sums: MetricSums): Promise<MicroBatchResult> {
+  async gradients(
+    objective: PreferenceObjective,
+    weights: Weights,
+    batch: PairBatch,
+    sums: MetricSums,
+    precomputed?: ReferenceLogProbs,
+  ): Promise<MicroBatchResult> {
     const shardSizes = splitEvenly(batch.pairs, this.threads.length + 1);
     const serializedWeights = serializeWeights(weights);
+    const referenceValues = precomputed
+      ? { chosen: precomputed.chosen.dataSync() as Float32Array, rejected: precomputed.rejected.dataSync() as Float32Array }
+      : undefined;
     const replies: Promise<WorkerReply>[] = [];
     let start = shardSizes[0];
     this.threads.forEach((thread, i) => {
       const count = shardSizes[i + 1];
       if (count > 0) {
         const shard = serializePairShard(batch, start, count);
-        replies.push(this.request(thread, { type: 'step', weights: serializedWeights, batch: shard }));
+        const reference = referenceValues && {
+          chosen: referenceValues.chosen.slice(start, start + count),
+          rejected: referenceValues.rejected.slice(start, start + count),
+        };
+        replies.push(this.request(thread, { type: 'step', weights: serializedWeights, batch: shard, reference }));
       }
       start += count;
     });
 
     // The main thread's shard runs while the workers compute theirs.
     const ownBatch = deserializeOwnShard(batch, shardSizes[0]);
+    const ownReference = precomputed && {
+      chosen: tf.slice(precomputed.chosen, [0], [shardSizes[0]]),
+      rejected: tf.slice(precomputed.rejected, [0], [shardSizes[0]]),
+    };
     let own: MicroBatchResult;
     try {
-      own = preferenceGradients(objective, weights, ownBatch, sums);
+      own = preferenceGradients(objective, weights, ownBatch, sums, ownReference);
     } finally {
       if (ownBatch !== batch) tf.dispose([ownBatch.ids, ownBatch.responseMask, ownBatch.scoresChosen, ownBatch.scoresRejected]);
+      if (ownReference) tf.dispose([ownReference.chosen, ownReference.rejected]);
     }
 
     const results = await Promise.all(replies);

@@ -49,16 +49,20 @@ function step(message: WorkerStep): void {
   if (!objective) throw new Error('the gradient worker received a step before its init message.');
   const weights = deserializeWeights(message.weights);
   const batch = deserializePairBatch(message.batch);
+  const reference = message.reference
+    ? { chosen: tf.tensor1d(message.reference.chosen), rejected: tf.tensor1d(message.reference.rejected) }
+    : undefined;
   const sums = emptyMetricSums();
   let gradients: SerializedWeights;
   let loss: number;
   try {
-    const result = preferenceGradients(objective, weights, batch, sums);
+    const result = preferenceGradients(objective, weights, batch, sums, reference);
     loss = result.loss;
     gradients = serializeWeights(result.gradients);
     tf.dispose(Object.values(result.gradients));
   } finally {
     tf.dispose([...Object.values(weights), batch.ids, batch.responseMask, batch.scoresChosen, batch.scoresRejected]);
+    if (reference) tf.dispose([reference.chosen, reference.rejected]);
   }
   post({ type: 'gradients', loss, gradients, sums }, Object.values(gradients).map((entry) => entry.values.buffer as ArrayBuffer));
 }

@@ -36,6 +36,8 @@ export interface WorkerStep {
   type: 'step';
   weights: SerializedWeights;
   batch: SerializedPairBatch;
+  /** The shard's precomputed reference log-probs; absent when the worker runs its reference forward. */
+  reference?: { chosen: Float32Array; rejected: Float32Array };
 }
 
 export type WorkerRequest = WorkerInit | WorkerStep;
