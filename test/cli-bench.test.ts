@@ -38,7 +38,7 @@ describe('radpo bench', function () {
   });
 
   it('should compare with a PyTorch script and print the ratio', () => {
-    // A stand-in interpreter: it answers the torch import probe and prints a fixed PyTorch result.
+    // A stand-in interpreter: it passes the torch import probe and prints a fixed PyTorch result.
     const python = path.join(work, 'fake-python');
     fs.writeFileSync(python, '#!/bin/sh\necho \'{"tokens_per_second": 1000, "steps": 2, "threads": 1, "torch": "stand-in"}\'\n', { mode: 0o755 });
     const script = path.join(work, 'reference.py');

@@ -28,7 +28,7 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
       if (outcome === 'loaded' && (await tf.setBackend('tensorflow'))) {
         await tf.ready();
         const cudaBuild = packageName.endsWith('-gpu');
-        // tfjs-node's backend reports whether libtensorflow registered a GPU device; the CUDA build
+        // tfjs-node's backend reports whether libtensorflow registered a GPU device. The CUDA build
         // silently runs on the CPU when it finds no usable GPU or CUDA libraries.
         const gpu = Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
         return {

@@ -318,7 +318,7 @@ async function saveCheckpoint(outDir: string, model: CausalLanguageModel, weight
   emit(createEvent('checkpoint', { step, path: dir }));
 }
 
-/** Starts the data-parallel workers of preference training, when the config asks for any. */
+/** Starts the data-parallel workers of preference training when training.dataParallelWorkers is above 0. */
 async function startDataParallel(
   config: RunConfig,
   registry: PluginRegistry,

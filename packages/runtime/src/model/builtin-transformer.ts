@@ -159,7 +159,7 @@ function layerNorm(x: tf.Tensor2D, weights: Weights, prefix: string): tf.Tensor2
 }
 
 /**
- * Rows of the embedding table for the given ids. The forward pass is a gather; the gradient is
+ * Rows of the embedding table for the given ids. The forward pass is a gather. The gradient is
  * oneHot(ids)ᵀ·dy as a plain-layout matmul, because the wasm backend of tfjs 4.22 has no kernel for
  * gather's own gradient (UnsortedSegmentSum).
  */
