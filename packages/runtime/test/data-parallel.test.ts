@@ -70,6 +70,18 @@ describe('data-parallel gradients', function () {
     }
   });
 
+  it('should reject start when a worker cannot load the loss plugin', async () => {
+    await assert.rejects(
+      DataParallelGradients.start({
+        workers: 1,
+        backend: 'wasm',
+        model: { dModel: 8, nLayers: 1, nHeads: 2, maxPositions: 8 },
+        terms: [{ packageName: '@radpo/no-such-plugin', name: 'dpo', options: {}, weight: 1 }],
+      }),
+      /data-parallel worker failed: .*@radpo\/no-such-plugin/,
+    );
+  });
+
   for (const precompute of [true, false]) {
     it(`should train with one worker like without (precompute ${precompute})`, async () => {
       const losses = async (dataParallelWorkers: number) => {

@@ -8,9 +8,9 @@ import { evaluatePreferenceBatch, preferenceGradients, supervisedGradients, type
 import { preflightKernels, type KernelPreflight } from './preflight';
 
 /**
- * Preflights the kernels of a training run: a two-pair step of a tiny model with the run's
+ * Preflights the kernels of a training run. A two-pair step of a tiny model with the run's
  * architecture options and loss terms goes through warm-up, preference step, clipping, AdamW and
- * evaluation, so every kernel those phases dispatch is checked on `backend`.
+ * evaluation, so that every kernel those phases dispatch is checked on `backend`.
  */
 export function preflightTraining(backend: string, model: BuiltinModelConfig, terms: LossTerm[], usesReference: boolean): Promise<KernelPreflight> {
   return preflightKernels(backend, () => runTinyTraining(model, terms, usesReference));

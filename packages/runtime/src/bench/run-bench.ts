@@ -25,7 +25,7 @@ export interface BenchOptions {
   loss: PreferenceLoss;
   /** Worker threads for data-parallel gradients besides the main thread; 0 (default) computes on the main thread only. */
   workers?: number;
-  /** How a worker rebuilds `loss`; required when workers > 0. */
+  /** The plugin package, name and options from which each worker rebuilds `loss`; required when workers > 0. */
   workerLoss?: WorkerLossTerm;
   seed?: number;
 }
@@ -140,7 +140,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchMeasurem
   }
 }
 
-/** A pair batch of uniformly random token ids, the same every step, as in the PyTorch reference. */
+/** Builds a pair batch of uniformly random token ids, reused every step as in the PyTorch reference. */
 function randomPairBatch(preset: BenchPreset, seed: number): PairBatch {
   const rng = createRng(seed + 1);
   const vocab = preset.model.vocabSize ?? 256;

@@ -23,8 +23,9 @@ export interface DataParallelOptions {
 
 /**
  * Data-parallel gradients over worker threads. Each step splits the pair batch into shards, one for
- * the main thread and one per worker; every thread runs the reference forward and the policy forward
- * and backward on its shard, and the gradients are averaged weighted by shard size. Because each
+ * the main thread and one per worker. Every thread runs the reference forward (unless the reference
+ * log-probs are precomputed) and the policy forward and backward on its shard, and the gradients are
+ * averaged weighted by shard size. Because each
  * shard's loss is a mean over its pairs and the losses of different pairs are independent, the result
  * equals the gradient of the whole batch up to float32 rounding.
  *
@@ -139,12 +140,18 @@ export class DataParallelGradients {
         cleanup();
         reject(new RadpoError('backend', `a data-parallel worker crashed: ${error.message}`, { cause: error }));
       };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new RadpoError('backend', `a data-parallel worker exited with code ${code} before it replied.`));
+      };
       const cleanup = () => {
         thread.off('message', onMessage);
         thread.off('error', onError);
+        thread.off('exit', onExit);
       };
       thread.on('message', onMessage);
       thread.on('error', onError);
+      thread.on('exit', onExit);
       thread.postMessage(message);
     });
   }
@@ -161,7 +168,7 @@ function splitEvenly(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
-/** The first `count` pairs of the batch as their own batch (the batch itself when it is all of it). */
+/** Returns the first `count` pairs of the batch as their own batch, or the batch itself when count covers it. */
 function deserializeOwnShard(batch: PairBatch, count: number): PairBatch {
   if (count === batch.pairs) return batch;
   const time = batch.ids.shape[1];
