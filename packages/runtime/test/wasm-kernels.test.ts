@@ -39,6 +39,15 @@ describe('wasm kernel replacements', () => {
     cases.forEach((entry, i) => assertClose(wasm[i], cpu[i], `slice of ${JSON.stringify(entry.shape)}`));
   });
 
+  it('should slice int32 and bool tensors like the cpu backend', async () => {
+    const { cpu, wasm } = await onBothBackends(() => {
+      const ints = tf.range(0, 24, 1, 'int32').reshape([4, 6]);
+      return [tf.cast(tf.slice(ints, [1, 2], [2, 3]), 'float32'), tf.cast(tf.slice(tf.greater(ints, 10), [1, 0], [3, 4]), 'float32')];
+    });
+    assertClose(wasm[0], cpu[0], 'int32');
+    assertClose(wasm[1], cpu[1], 'bool');
+  });
+
   it('should multiply batched and broadcast matrices like the cpu backend', async () => {
     const { cpu, wasm } = await onBothBackends(() => {
       const a = tf.randomNormal([2, 3, 5, 4], 0, 1, 'float32', 1);

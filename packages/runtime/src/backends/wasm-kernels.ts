@@ -40,7 +40,8 @@ export function installWasmKernels(): void {
 
 function sliceFromHeap(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
   const x = args.inputs.x as tf.TensorInfo;
-  if (x.dtype === 'string' || x.shape.length > 4) return original(args);
+  const viewable = x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool';
+  if (!viewable || x.shape.length > 4) return original(args);
   const backend = args.backend as unknown as WasmBackendInternals;
   const attrs = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
   const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
