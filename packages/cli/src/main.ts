@@ -3,6 +3,7 @@ import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { registerGenerateCommand } from './commands/generate';
 import { registerLogProbsCommand } from './commands/logprobs';
+import { registerBenchCommand } from './commands/bench';
 import { runTrainCommand, type TrainFlags } from './commands/train';
 import { addAugmentCommand } from './commands/augment-program';
 import { addRelabelCommand } from './commands/relabel';
@@ -101,6 +102,9 @@ export function createProgram(): Command {
   const output = { stdout: (text: string) => process.stdout.write(text), stderr: (line: string) => process.stderr.write(line + '\n') };
   registerGenerateCommand(program, output);
   registerLogProbsCommand(program, registry, output);
+
+  // After any `bench` subcommand registered above, so that both share one `bench` command.
+    registerBenchCommand(program, registry);
   return program;
 }
 

@@ -63,6 +63,14 @@ export interface RunEventMap {
     step: number;
     path: string;
   };
+  /** The frozen reference's log-probs of every train and eval pair, computed once or read from the cache. */
+  reference: {
+    pairs: number;
+    source: 'computed' | 'cache';
+    /** The cache file read or written; absent when the run has no disk cache. */
+    cachePath?: string;
+    durationMs: number;
+  };
   /** Something unwise but allowed, or a recoverable problem; the CLI decides how to show it. */
   warning: {
     message: string;
@@ -86,6 +94,10 @@ export interface BackendReport {
   name: string;
   /** The package in use and the backends tried before it, with the reason each was not used. */
   detail: string;
+  /** For the tensorflow backend: whether libtensorflow found a CUDA GPU (tfjs-node-gpu) or runs on the CPU. */
+  gpu?: boolean;
+  /** Kernel preflight before training: how many kernels the run needs, and which ones radpo filled in. */
+  kernels?: { checked: number; filled: string[] };
 }
 
 export type RunEventType = keyof RunEventMap;

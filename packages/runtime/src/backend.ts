@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { RadpoError, type BackendReport } from '@radpo/core';
+import { installWasmKernels } from './backends/wasm-kernels';
 
 /** Backends a user may ask for. "auto" tries tensorflow (tfjs-node-gpu, then tfjs-node), then wasm, then cpu. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -26,10 +27,14 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
       const outcome = tryLoadTensorflow(packageName);
       if (outcome === 'loaded' && (await tf.setBackend('tensorflow'))) {
         await tf.ready();
-        const gpu = packageName.endsWith('-gpu');
+        const cudaBuild = packageName.endsWith('-gpu');
+        // tfjs-node's backend reports whether libtensorflow registered a GPU device. The CUDA build
+        // silently runs on the CPU when it finds no usable GPU or CUDA libraries.
+        const gpu = Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
         return {
           name: 'tensorflow',
-          detail: `${packageName}${gpu ? ' (CUDA build; tfjs-node-gpu falls back to the CPU if no GPU is visible)' : ''}`,
+          detail: `${packageName}${cudaBuild ? (gpu ? ' on a CUDA GPU' : ' (CUDA build, but no GPU was found: running on the CPU)') : ''}`,
+          gpu,
         };
       }
       tried.push(`${packageName}: ${outcome === 'loaded' ? 'setBackend failed' : outcome}`);
@@ -80,6 +85,7 @@ async function tryWasm(): Promise<string | undefined> {
     const ok = await tf.setBackend('wasm');
     if (!ok) return 'setBackend returned false';
     await tf.ready();
+    installWasmKernels();
     return undefined;
   } catch (error) {
     return (error as Error).message.split('\n')[0];

@@ -46,6 +46,10 @@ export interface RunConfig {
     maxLength: number;
     maxPromptLength: number;
   };
+  reference: {
+    precompute: boolean;
+    cacheDir?: string;
+  };
   training: {
     maxSteps: number;
     batchSize: number;
@@ -60,6 +64,7 @@ export interface RunConfig {
     scheduler: { name: string; options: Record<string, unknown> };
     evalEvery: number;
     evalBatchSize: number;
+    dataParallelWorkers: number;
     checkpointEvery: number;
     keepCheckpoints: number;
     onNonFinite: NonFinitePolicy;
@@ -230,6 +235,25 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
         },
       },
     },
+    reference: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How the frozen reference model is run, for losses that need one.',
+      properties: {
+        precompute: {
+          type: 'boolean',
+          default: true,
+          description:
+            "Compute the reference's log-probs of every train and held-out pair once, after the warm-up, in batches of evalBatchSize pairs without gradients, instead of a reference forward in every step. false runs it live in every step; both give the same losses up to float32 rounding. Default true.",
+        },
+        cacheDir: {
+          type: 'string',
+          description:
+            'Folder of cached reference log-probs (with precompute). A cache file is keyed by a SHA-256 of the reference weights, the model config, the tokenization settings and every pair\'s token ids, so a later run with the same warm-up, data and settings reads it instead of computing. "none" disables the cache. Default: .radpo-cache next to the run directory (runs/.radpo-cache for runs/<name>); no cache for runs without a directory.',
+        },
+      },
+    },
     training: {
       type: 'object',
       additionalProperties: false,
@@ -283,6 +307,13 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
           description: 'Evaluate every N optimizer steps; 0 evaluates only at the end. Default 0.',
         },
         evalBatchSize: { type: 'integer', minimum: 1, default: 16, description: 'Pairs per evaluation batch. Default 16.' },
+        dataParallelWorkers: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description:
+            'Worker threads that share each preference micro-batch with the main thread, each with its own backend; gradients are averaged by shard size. Pays off when a micro-batch computes far longer than copying the weights to each worker takes (4 bytes per parameter each way), for example bench-small on 2 cores. The warm-up and evaluation stay on the main thread. 0 (default) uses the main thread only.',
+        },
         checkpointEvery: {
           type: 'integer',
           minimum: 0,

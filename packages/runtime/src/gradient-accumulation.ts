@@ -3,6 +3,7 @@ import type { TokenizedPair } from '@radpo/data';
 import { buildPairBatch, disposeBatch } from './batch';
 import type { MetricSums } from './metrics';
 import type { Weights } from './model/causal-lm';
+import type { DataParallelGradients } from './parallel/data-parallel';
 import { preferenceGradients, type PreferenceObjective } from './preference-step';
 
 /** The gradients of one optimizer step, summed over its micro-batches. */
@@ -24,12 +25,13 @@ export interface AccumulatedGradients {
  * Padding differs between micro-batches but does not change the result, because padding sits after
  * every real token and the attention is causal.
  */
-export function accumulatePreferenceGradients(
+export async function accumulatePreferenceGradients(
   objective: PreferenceObjective,
   weights: Weights,
   microBatches: TokenizedPair[][],
   sums: MetricSums,
-): AccumulatedGradients {
+  pool?: DataParallelGradients,
+): Promise<AccumulatedGradients> {
   const pairs = microBatches.reduce((total, batch) => total + batch.length, 0);
   let loss = 0;
   let tokens = 0;
@@ -39,14 +41,19 @@ export function accumulatePreferenceGradients(
   for (const pairsOfBatch of microBatches) {
     const share = pairsOfBatch.length / pairs;
     const batch = buildPairBatch(pairsOfBatch, objective.model.tokenizer.padId);
+    // Precomputed reference log-probs, when the run has a reference table; else the step computes them.
+    const reference = objective.referenceTable?.lookup(pairsOfBatch);
     try {
-      const result = preferenceGradients(objective, weights, batch, sums);
+      const result = pool
+        ? await pool.gradients(objective, weights, batch, sums, reference)
+        : preferenceGradients(objective, weights, batch, sums, reference);
       loss += share * result.loss;
       tokens += batch.tokens;
       pairIds.push(...batch.pairIds);
       gradients = addScaled(gradients, result.gradients, share);
     } finally {
       disposeBatch(batch);
+      if (reference) tf.dispose([reference.chosen, reference.rejected]);
     }
   }
   return { loss, gradients: gradients!, pairs, tokens, pairIds };

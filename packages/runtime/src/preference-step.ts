@@ -3,6 +3,7 @@ import { RadpoError, type LossInputs, type LossOutput, type PreferenceLoss } fro
 import { buildMismatchedBatch, disposeBatch, responseLogProbs, splitPairs, type PairBatch, type SequenceBatch } from './batch';
 import type { CausalLanguageModel, Weights } from './model/causal-lm';
 import { accumulateMetrics, type MetricSums } from './metrics';
+import type { ReferenceTable } from './reference-table';
 
 /** One weighted term of the training loss. */
 export interface LossTerm {
@@ -14,8 +15,10 @@ export interface LossTerm {
 export interface PreferenceObjective {
   model: CausalLanguageModel;
   terms: LossTerm[];
-  /** Frozen reference weights; present when any term requires a reference model. */
+  /** Frozen reference weights; present when any term requires a reference model and its log-probs are computed live. */
   reference?: Weights;
+  /** Reference log-probs computed before training; used in place of `reference` when present. */
+  referenceTable?: ReferenceTable;
 }
 
 /** Reference log-probs of a batch, computed without gradients. */
@@ -130,10 +133,17 @@ export interface MicroBatchResult {
 
 /**
  * Computes the loss of one pair batch and its gradients with respect to every weight, and adds the
- * batch's metrics to `sums`. Reference log-probs are computed first, outside the gradient tape.
+ * batch's metrics to `sums`. Reference log-probs are `precomputed` (owned by the caller) or computed
+ * first, outside the gradient tape.
  */
-export function preferenceGradients(objective: PreferenceObjective, weights: Weights, batch: PairBatch, sums: MetricSums): MicroBatchResult {
-  const reference = referenceLogProbs(objective, batch);
+export function preferenceGradients(
+  objective: PreferenceObjective,
+  weights: Weights,
+  batch: PairBatch,
+  sums: MetricSums,
+  precomputed?: ReferenceLogProbs,
+): MicroBatchResult {
+  const reference = precomputed ?? referenceLogProbs(objective, batch);
   const mismatched = mismatchedLogRatios(objective, weights, batch);
   const names = Object.keys(weights);
   let captured: ObjectiveValue | undefined;
@@ -149,14 +159,23 @@ export function preferenceGradients(objective: PreferenceObjective, weights: Wei
     return { loss, gradients: Object.fromEntries(names.map((name, i) => [name, grads[i]])) };
   } finally {
     tf.dispose([value, ...captured!.kept]);
-    if (reference) tf.dispose([reference.chosen, reference.rejected]);
+    if (reference && !precomputed) tf.dispose([reference.chosen, reference.rejected]);
     mismatched?.dispose();
   }
 }
 
-/** Computes the loss of one pair batch without gradients and adds its metrics to `sums`; returns the summed loss. */
-export function evaluatePreferenceBatch(objective: PreferenceObjective, weights: Weights, batch: PairBatch, sums: MetricSums): number {
-  const reference = referenceLogProbs(objective, batch);
+/**
+ * Computes the loss of one pair batch without gradients and adds its metrics to `sums`; returns the
+ * summed loss. `precomputed` reference log-probs are owned by the caller.
+ */
+export function evaluatePreferenceBatch(
+  objective: PreferenceObjective,
+  weights: Weights,
+  batch: PairBatch,
+  sums: MetricSums,
+  precomputed?: ReferenceLogProbs,
+): number {
+  const reference = precomputed ?? referenceLogProbs(objective, batch);
   const mismatched = mismatchedLogRatios(objective, weights, batch);
   let captured: ObjectiveValue | undefined;
   const total = tf.tidy(() => {
@@ -168,7 +187,7 @@ export function evaluatePreferenceBatch(objective: PreferenceObjective, weights:
     return total.dataSync()[0] * batch.pairs;
   } finally {
     tf.dispose([total, ...captured!.kept]);
-    if (reference) tf.dispose([reference.chosen, reference.rejected]);
+    if (reference && !precomputed) tf.dispose([reference.chosen, reference.rejected]);
     mismatched?.dispose();
   }
 }

@@ -10,13 +10,17 @@ import {
   type RunEvent,
 } from '@radpo/core';
 import { tokenizePairsForTokenizer, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
-import { selectBackend } from './backend';
+import { selectBackend, type BackendChoice } from './backend';
+import { preflightTraining } from './backends/run-preflight';
 import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
 import type { RunConfig } from './config';
 import { accumulatePreferenceGradients } from './gradient-accumulation';
 import { prepareRecords } from './dataset';
+import { DataParallelGradients } from './parallel/data-parallel';
+import { loadOrComputeReferenceTable, resolveReferenceCacheDir, type ReferenceTable } from './reference-table';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
 import { saveReferenceCheckpoint } from './reference-checkpoint';
+import type { BuiltinModelConfig } from './model/builtin-transformer';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
 import { FINAL_MODEL_DIR, createTrainingModel, resolvePromptFormat, saveModelCheckpoint } from './model/training-model';
 import { NonFiniteGuard } from './non-finite';
@@ -94,6 +98,11 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
   // Backend and model: the built-in model, or a pretrained one whose tokenizer the data needs.
   const backend = await selectBackend(config.backend);
+  if (config.model.path === undefined) {
+    // NOTE: the preflight traces the built-in model; pretrained architectures are not traced yet.
+    const preflight = await preflightTraining(backend.name, builtinModelConfig(config), terms, usesReference);
+    backend.kernels = { checked: preflight.kernels.length, filled: preflight.filled };
+  }
   const { model, weights: initialWeights } = await createTrainingModel(config);
   if (config.model.path !== undefined && config.training.warmup.steps > 0) {
     const { steps, learningRate } = config.training.warmup;
@@ -157,9 +166,21 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
       if (usesReference) reference = cloneWeights(weights);
       if (reference && options.outDir) await saveReferenceCheckpoint(options.outDir, model, reference, config);
     }
-    const objective: PreferenceObjective = { model, terms, reference };
+    // Reference log-probs of every pair, once (or from the disk cache). The reference weights stay:
+    // checkpoints save them for resuming, and kto scores mismatched pairs with them.
+    const referenceTable =
+      reference && config.reference.precompute
+        ? precomputeReference(config, model, reference, [...trainPairs, ...evalPairs], options.outDir, emit)
+        : undefined;
+    const objective: PreferenceObjective = { model, terms, reference, referenceTable };
     const resumeTraining = resumePoint?.phase === 'train' ? resumePoint : undefined;
-    const steps = await preferenceTraining(run, objective, weights, trainPairs, evalPairs, schedule, resumeTraining);
+    const pool = await startDataParallel(config, registry, backend.name, objective);
+    let steps: number;
+    try {
+      steps = await preferenceTraining(run, objective, weights, trainPairs, evalPairs, schedule, resumeTraining, pool);
+    } finally {
+      await pool?.close();
+    }
 
     const checkpoint = run.latest ? await saveCheckpoint(run, run.latest) : undefined;
     if (options.outDir) {
@@ -289,6 +310,7 @@ async function preferenceTraining(
   evalPairs: TokenizedPair[],
   schedule: LearningRateSchedule,
   resumePoint: ResumePoint | undefined,
+  pool: DataParallelGradients | undefined,
 ): Promise<number> {
   const { config, emit, control } = run;
   const { maxSteps, batchSize, gradientAccumulationSteps, learningRate: baseRate, maxGradNorm, evalEvery, checkpointEvery } = config.training;
@@ -313,7 +335,7 @@ async function preferenceTraining(
     // Batches, forward and backward: gradients of the mean loss over every pair of the micro-batches.
     const sums = emptyMetricSums();
     const microBatches = Array.from({ length: gradientAccumulationSteps }, () => sampler.next(batchSize));
-    const result = accumulatePreferenceGradients(objective, weights, microBatches, sums);
+    const result = await accumulatePreferenceGradients(objective, weights, microBatches, sums, pool);
 
     // Clip, check for NaN and infinity, update.
     const clipped = clipByGlobalNorm(result.gradients, maxGradNorm);
@@ -351,6 +373,63 @@ async function preferenceTraining(
   return step;
 }
 
+/** Starts the data-parallel workers of preference training when training.dataParallelWorkers is above 0. */
+async function startDataParallel(
+  config: RunConfig,
+  registry: PluginRegistry,
+  backendName: string,
+  objective: PreferenceObjective,
+): Promise<DataParallelGradients | undefined> {
+  const workers = config.training.dataParallelWorkers;
+  if (workers === 0) return undefined;
+  if (config.model.path !== undefined) {
+    throw new RadpoError('config', 'training.dataParallelWorkers supports the built-in model only; set it to 0 for a pretrained --model.');
+  }
+  const mismatched = objective.terms.filter((term) => term.loss.requiresMismatchedPairs).map((term) => term.loss.name);
+  if (mismatched.length > 0) {
+    throw new RadpoError('config', `training.dataParallelWorkers does not support ${mismatched.join(', ')}, which scores mismatched pairs; set it to 0.`);
+  }
+  return DataParallelGradients.start({
+    workers,
+    // Workers use the backend the main thread ended up with, not a possibly different "auto" outcome.
+    backend: backendName as BackendChoice,
+    model: builtinModelConfig(config),
+    terms: config.losses.map((term) => ({
+      packageName: registry.get('loss', term.name).packageName,
+      name: term.name,
+      options: term.options,
+      weight: term.weight,
+    })),
+    reference: objective.reference,
+  });
+}
+
+/** Computes (or reads from the cache) the reference log-probs of every pair and reports where they came from. */
+function precomputeReference(
+  config: RunConfig,
+  model: CausalLanguageModel,
+  reference: Weights,
+  pairs: TokenizedPair[],
+  outDir: string | undefined,
+  emit: Emit,
+): ReferenceTable {
+  const started = Date.now();
+  const table = loadOrComputeReferenceTable({
+    model,
+    reference,
+    pairs,
+    batchSize: config.training.evalBatchSize,
+    cacheDir: resolveReferenceCacheDir(config.reference.cacheDir, outDir),
+    tokenization: { maxLength: config.model.maxLength, maxPromptLength: config.model.maxPromptLength, tokenizer: model.tokenizer.constructor.name },
+  });
+  emit(createEvent('reference', { pairs: table.size, source: table.source, cachePath: table.cachePath, durationMs: Date.now() - started }));
+  return table;
+}
+
+function builtinModelConfig(config: RunConfig): BuiltinModelConfig {
+  return { ...config.model, maxPositions: config.model.maxLength };
+}
+
 /** Evaluates the held-out pairs, emits an eval event and returns its metrics with the loss. */
 function evaluate(
   config: RunConfig,
@@ -367,8 +446,11 @@ function evaluate(
   const sums: MetricSums = emptyMetricSums();
   let lossSum = 0;
   for (let start = 0; start < pairs.length; start += config.training.evalBatchSize) {
-    const batch = buildPairBatch(pairs.slice(start, start + config.training.evalBatchSize), objective.model.tokenizer.padId);
-    lossSum += evaluatePreferenceBatch(objective, weights, batch, sums);
+    const slice = pairs.slice(start, start + config.training.evalBatchSize);
+    const batch = buildPairBatch(slice, objective.model.tokenizer.padId);
+    const reference = objective.referenceTable?.lookup(slice);
+    lossSum += evaluatePreferenceBatch(objective, weights, batch, sums, reference);
+    if (reference) tf.dispose([reference.chosen, reference.rejected]);
     disposeBatch(batch);
   }
   const metrics = finalizeMetrics(sums);

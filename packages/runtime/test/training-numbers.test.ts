@@ -37,7 +37,7 @@ describe('training numbers', () => {
   });
 
   describe('gradient accumulation', () => {
-    it('should give 4 micro-batches of 1 the update of 1 batch of 4', () => {
+    it('should give 4 micro-batches of 1 the update of 1 batch of 4', async () => {
       const model = new BuiltinTransformer({ ...TINY_MODEL, maxPositions: TINY_MODEL.maxLength });
       const records = generateSyntheticPreferences({ seed: 11, pairs: 4 });
       const pairs = tokenizePairs(records, model.tokenizer, { maxLength: 48, maxPromptLength: 28 });
@@ -48,8 +48,8 @@ describe('training numbers', () => {
       const reference = model.initWeights(12);
       const objective: PreferenceObjective = { model, terms: [{ loss: createDpoLoss({ beta: 0.5, labelSmoothing: 0 }), weight: 1 }], reference };
 
-      const whole = accumulatePreferenceGradients(objective, weights, [pairs], emptyMetricSums());
-      const split = accumulatePreferenceGradients(objective, weights, pairs.map((pair) => [pair]), emptyMetricSums());
+      const whole = await accumulatePreferenceGradients(objective, weights, [pairs], emptyMetricSums());
+      const split = await accumulatePreferenceGradients(objective, weights, pairs.map((pair) => [pair]), emptyMetricSums());
 
       assert.ok(Math.abs(whole.loss - split.loss) <= FLOAT_TOLERANCE, `loss ${whole.loss} vs ${split.loss}`);
       assert.equal(split.pairs, 4);
@@ -60,15 +60,15 @@ describe('training numbers', () => {
       tf.dispose([...Object.values(weights), ...Object.values(reference), ...Object.values(whole.gradients), ...Object.values(split.gradients)]);
     });
 
-    it('should weight unequal micro-batches by their pairs', () => {
+    it('should weight unequal micro-batches by their pairs', async () => {
       const model = new BuiltinTransformer({ ...TINY_MODEL, maxPositions: TINY_MODEL.maxLength });
       const pairs = tokenizePairs(generateSyntheticPreferences({ seed: 13, pairs: 3 }), model.tokenizer, { maxLength: 48, maxPromptLength: 28 });
       const weights = model.initWeights(13);
       const reference = model.initWeights(14);
       const objective: PreferenceObjective = { model, terms: [{ loss: createDpoLoss({ beta: 0.5, labelSmoothing: 0 }), weight: 1 }], reference };
 
-      const whole = accumulatePreferenceGradients(objective, weights, [pairs], emptyMetricSums());
-      const uneven = accumulatePreferenceGradients(objective, weights, [pairs.slice(0, 1), pairs.slice(1)], emptyMetricSums());
+      const whole = await accumulatePreferenceGradients(objective, weights, [pairs], emptyMetricSums());
+      const uneven = await accumulatePreferenceGradients(objective, weights, [pairs.slice(0, 1), pairs.slice(1)], emptyMetricSums());
 
       assert.ok(Math.abs(whole.loss - uneven.loss) <= FLOAT_TOLERANCE, `loss ${whole.loss} vs ${uneven.loss}`);
       const difference = maxAbsDifference(whole.gradients['head.weight'].dataSync(), uneven.gradients['head.weight'].dataSync());

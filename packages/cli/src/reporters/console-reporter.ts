@@ -44,6 +44,12 @@ export class ConsoleReporter {
             `margin ${fmt(event.metrics['rewards/margins'])}, ties ${event.ties}`,
         );
         break;
+      case 'reference':
+        this.write(
+          `reference log-probs of ${event.pairs} pairs ${event.source === 'cache' ? 'read from' : 'computed in'} ` +
+            `${event.source === 'cache' ? event.cachePath : `${(event.durationMs / 1000).toFixed(1)} s`}`,
+        );
+        break;
       case 'checkpoint':
         this.clearBar();
         this.write(`checkpoint @ step ${event.step}: ${event.path}`);

@@ -3,6 +3,7 @@ import { RadpoError } from '@radpo/core';
 import { createRng } from '@radpo/data';
 import type { CausalLanguageModel, Weights } from './causal-lm';
 import { ByteTokenizer } from './byte-tokenizer';
+import { gelu, layerNormalization, linear, plainMatMul, transposeLastTwo } from './plain-layout-ops';
 
 /** Size of the built-in GPT-style model. */
 export interface BuiltinModelConfig {
@@ -13,6 +14,14 @@ export interface BuiltinModelConfig {
   dFf?: number;
   /** Positions of the learned position embedding: the longest sequence the model accepts. */
   maxPositions: number;
+  /**
+   * Rows of the token embedding and columns of the output layer; at least the byte tokenizer's 259,
+   * which is the default. Ids the tokenizer never produces are allowed (benchmarks use 512 so the
+   * shapes match a GPT-2-style reference).
+   */
+  vocabSize?: number;
+  /** Computes logits with the token embedding transposed instead of a separate head.weight. Default false. */
+  tieEmbeddings?: boolean;
 }
 
 const LAYER_NORM_EPSILON = 1e-5;
@@ -29,6 +38,7 @@ export class BuiltinTransformer implements CausalLanguageModel {
   readonly maxSequenceLength: number;
   readonly config: Record<string, unknown>;
   private readonly dFf: number;
+  private readonly vocabSize: number;
 
   constructor(private readonly settings: BuiltinModelConfig) {
     if (settings.dModel % settings.nHeads !== 0) {
@@ -37,14 +47,21 @@ export class BuiltinTransformer implements CausalLanguageModel {
         `model.dModel (${settings.dModel}) must be divisible by model.nHeads (${settings.nHeads}).`,
       );
     }
+    this.vocabSize = settings.vocabSize ?? this.tokenizer.vocabSize;
+    if (this.vocabSize < this.tokenizer.vocabSize) {
+      throw new RadpoError(
+        'config',
+        `model vocabSize (${this.vocabSize}) must be at least the byte tokenizer's ${this.tokenizer.vocabSize} ids.`,
+      );
+    }
     this.dFf = settings.dFf ?? 4 * settings.dModel;
     this.maxSequenceLength = settings.maxPositions;
-    this.config = { architecture: this.architecture, vocabSize: this.tokenizer.vocabSize, ...settings, dFf: this.dFf };
+    this.config = { architecture: this.architecture, ...settings, vocabSize: this.vocabSize, dFf: this.dFf };
   }
 
   initWeights(seed: number): Weights {
     const { dModel, nLayers, maxPositions } = this.settings;
-    const vocab = this.tokenizer.vocabSize;
+    const vocab = this.vocabSize;
     const rng = createRng(seed);
     const normal = (shape: number[], std: number) => tf.tensor(gaussian(rng, sizeOf(shape), std), shape);
     // GPT-2 initialization: N(0, 0.02), with the residual output projections scaled by 1/sqrt(2·layers).
@@ -72,7 +89,7 @@ export class BuiltinTransformer implements CausalLanguageModel {
     }
     weights['finalNorm.gain'] = tf.ones([dModel]);
     weights['finalNorm.bias'] = tf.zeros([dModel]);
-    weights['head.weight'] = normal([dModel, vocab], 0.02);
+    if (!this.settings.tieEmbeddings) weights['head.weight'] = normal([dModel, vocab], 0.02);
     return weights;
   }
 
@@ -87,24 +104,31 @@ export class BuiltinTransformer implements CausalLanguageModel {
         );
       }
       const { dModel, nLayers } = this.settings;
-      const vocab = this.tokenizer.vocabSize;
+      const vocab = this.vocabSize;
 
-      // Embedding lookup as a one-hot matmul: gather's gradient has no wasm kernel in tfjs 4.22.
-      const tokens = tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), vocab), weights['embed.tokens']);
+      const tokens = embeddingLookup(weights['embed.tokens'], tf.reshape(ids, [-1]) as tf.Tensor1D);
       const positions = tf.slice(weights['embed.positions'], [0, 0], [time, dModel]);
       let hidden: tf.Tensor2D = tf.reshape(tf.add(tf.reshape(tokens, [batch, time, dModel]), positions), [batch * time, dModel]);
 
       const mask = causalMask(time);
       for (let layer = 0; layer < nLayers; layer++) {
         const prefix = `layers.${layer}`;
-        const attended = this.attention(weights, prefix, layerNorm(hidden, weights, `${prefix}.attnNorm`), batch, time, mask);
-        hidden = tf.add(hidden, attended) as tf.Tensor2D;
-        const mlpOut = this.mlp(weights, prefix, layerNorm(hidden, weights, `${prefix}.mlpNorm`));
-        hidden = tf.add(hidden, mlpOut) as tf.Tensor2D;
+        const input = hidden;
+        // Each sublayer runs in its own tidy: under a gradient tape its intermediates would otherwise
+        // live until the whole backward pass ends. The tape keeps its own copies of what the gradients need.
+        const attended = tf.tidy(() =>
+          this.attention(weights, prefix, layerNorm(input, weights, `${prefix}.attnNorm`), batch, time, mask),
+        );
+        const afterAttention = tf.add(input, attended) as tf.Tensor2D;
+        const mlpOut = tf.tidy(() => this.mlp(weights, prefix, layerNorm(afterAttention, weights, `${prefix}.mlpNorm`)));
+        hidden = tf.add(afterAttention, mlpOut) as tf.Tensor2D;
       }
 
       const normed = layerNorm(hidden, weights, 'finalNorm');
-      return tf.reshape(tf.matMul(normed, weights['head.weight']), [batch, time, vocab]);
+      // A tied head multiplies by the embedding transposed; the explicit transpose keeps the plain layout.
+      const head = this.settings.tieEmbeddings ? transposeLastTwo(weights['embed.tokens']) : weights['head.weight'];
+      const logits = plainMatMul(normed, head as tf.Tensor2D);
+      return tf.reshape(logits, [batch, time, vocab]);
     });
   }
 
@@ -112,11 +136,14 @@ export class BuiltinTransformer implements CausalLanguageModel {
     const { dModel, nHeads } = this.settings;
     const headSize = dModel / nHeads;
     const qkv = linear(x, weights[`${prefix}.attn.qkv.weight`], weights[`${prefix}.attn.qkv.bias`]);
-    const [q, k, v] = tf.split(qkv, 3, 1).map((part) =>
-      tf.transpose(tf.reshape(part, [batch, time, nHeads, headSize]), [0, 2, 1, 3]),
-    );
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headSize)), mask);
-    const context = tf.matMul(tf.softmax(scores), v);
+    const [q, k, v] = tf.split(qkv, 3, 1).map((part) => tf.reshape(part, [batch, time, nHeads, headSize]));
+    // [batch, heads, time, headSize] for q and v; k goes straight to [batch, heads, headSize, time] so
+    // that q·kᵀ is a plain-layout matmul. The scale is applied to q, the smaller tensor.
+    const queries = tf.mul(tf.transpose(q, [0, 2, 1, 3]), 1 / Math.sqrt(headSize));
+    const keysTransposed = tf.transpose(k, [0, 2, 3, 1]);
+    const values = tf.transpose(v, [0, 2, 1, 3]);
+    const scores = tf.add(plainMatMul(queries, keysTransposed), mask);
+    const context = plainMatMul(tf.softmax(scores), values);
     const merged: tf.Tensor2D = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * time, dModel]);
     return linear(merged, weights[`${prefix}.attn.out.weight`], weights[`${prefix}.attn.out.bias`]);
   }
@@ -127,22 +154,30 @@ export class BuiltinTransformer implements CausalLanguageModel {
   }
 }
 
-function linear(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
-  return tf.add(tf.matMul(x, weight as tf.Tensor2D), bias);
-}
-
 function layerNorm(x: tf.Tensor2D, weights: Weights, prefix: string): tf.Tensor2D {
-  const mean = tf.mean(x, -1, true);
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), -1, true);
-  const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON)));
-  return tf.add(tf.mul(normalized, weights[`${prefix}.gain`]), weights[`${prefix}.bias`]);
+  return layerNormalization(x, weights[`${prefix}.gain`], weights[`${prefix}.bias`], LAYER_NORM_EPSILON);
 }
 
-/** GELU, tanh approximation (as in GPT-2). */
-function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+/**
+ * Rows of the embedding table for the given ids. The forward pass is a gather. The gradient is
+ * oneHot(ids)ᵀ·dy as a plain-layout matmul, because the wasm backend of tfjs 4.22 has no kernel for
+ * gather's own gradient (UnsortedSegmentSum).
+ */
+function embeddingLookup(table: tf.Tensor, ids: tf.Tensor1D): tf.Tensor2D {
+  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const embeddings = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    // Saved so that the ids outlive the forward pass's tidy scope.
+    save([ids]);
+    return {
+      value: tf.gather(embeddings, ids),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const oneHotTransposed = tf.transpose(tf.oneHot(saved[0] as tf.Tensor1D, embeddings.shape[0]));
+        return tf.matMul(tf.cast(oneHotTransposed, 'float32') as tf.Tensor2D, dy as tf.Tensor2D);
+      },
+    };
+  });
+  return lookup(table) as tf.Tensor2D;
 }
 
 /** Additive attention mask of shape [time, time]: 0 on and below the diagonal, −1e9 above. */

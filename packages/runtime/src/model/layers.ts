@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { linear as linearWithBias, plainMatMul } from './plain-layout-ops';
 
 /**
  * Building blocks shared by the pretrained architectures. Weight matrices are [in, out], so every
  * forward matmul uses the plain layout, which the wasm backend runs far faster than a transposed operand.
  */
 
+/** x·weight (+ bias), with gradients that keep every matmul in the plain layout (see plain-layout-ops.ts). */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
-  const product: tf.Tensor2D = tf.matMul(x, weight as tf.Tensor2D);
-  return bias ? tf.add<tf.Tensor2D>(product, bias) : product;
+  return bias ? linearWithBias(x, weight, bias) : (plainMatMul(x as tf.Tensor, weight) as tf.Tensor2D);
 }
 
 /** RMSNorm: x / sqrt(mean(x²) + ε) · gain, over the last axis. */
