@@ -15,6 +15,8 @@ export interface TransformConfig {
 }
 
 export interface RunConfig {
+  /** Trace and check the backend's kernels before training the built-in model (default true). */
+  preflight: boolean;
   /**
    * Extra plugin modules; the CLI stores them as absolute module paths. resolveRunConfig always fills
    * it in; it is optional so that configs built in code need not name it.
@@ -94,6 +96,12 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
         'train() itself registers them with registryWithPluginModules(). Default: none, only the built-in plugins.',
     },
     seed: { type: 'integer', default: 0, description: 'Seed for weight initialization, data order and the synthetic data. Default 0.' },
+    preflight: {
+      type: 'boolean',
+      default: true,
+      description:
+        'Before training the built-in model, trace one tiny step on the cpu backend and check that the chosen backend has every kernel the run needs, filling known gaps or failing with the kernel named. Default true; tests that count model or loss calls turn it off.',
+    },
     backend: {
       type: 'string',
       enum: [...BACKEND_CHOICES],

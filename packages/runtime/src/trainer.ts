@@ -98,7 +98,7 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
 
   // Backend and model: the built-in model, or a pretrained one whose tokenizer the data needs.
   const backend = await selectBackend(config.backend);
-  if (config.model.path === undefined) {
+  if (config.preflight && config.model.path === undefined) {
     // NOTE: the preflight traces the built-in model; pretrained architectures are not traced yet.
     const preflight = await preflightTraining(backend.name, builtinModelConfig(config), terms, usesReference);
     backend.kernels = { checked: preflight.kernels.length, filled: preflight.filled };
