@@ -9,16 +9,16 @@ import {
   type PluginRegistry,
   type RunEvent,
 } from '@radpo/core';
-import { createRng, tokenizePairs, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
+import { createRng, type TokenizedPair } from '@radpo/data';
 import { selectBackend } from './backend';
 import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
 import { writeCheckpoint } from './checkpoint';
 import type { RunConfig } from './config';
-import { prepareRecords } from './dataset';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
 import { BuiltinTransformer } from './model/builtin-transformer';
 import { countParameters, type CausalLanguageModel, type Weights } from './model/causal-lm';
 import { AdamW, clipByGlobalNorm } from './optimizer';
+import { preparePairs, type PairCache } from './prepared-pairs';
 import {
   evaluatePreferenceBatch,
   preferenceGradients,
@@ -37,6 +37,14 @@ export interface TrainOptions {
   runId?: string;
   /** Aborting stops the run after the current optimizer step; the final eval, checkpoint and runEnd still follow. */
   stopSignal?: AbortSignal;
+  /**
+   * Starting weights of the policy in place of a fresh initialization from the seed; copied, never
+   * modified. Names and shapes must match the model's. With training.warmup.steps 0 they are also the
+   * frozen reference.
+   */
+  initialWeights?: Weights;
+  /** Shares tokenized pairs with other runs of this process that read the same data (see PairCache). */
+  pairCache?: PairCache;
 }
 
 /**
@@ -81,21 +89,18 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
   const schedule: LearningRateSchedule = registry.create('scheduler', config.training.scheduler.name, config.training.scheduler.options);
   const usesReference = terms.some((term) => term.loss.requiresReference);
 
-  // Data: read, transform and tokenize both splits.
-  const records = await prepareRecords(config, transforms, emit);
+  // Data: read, transform and tokenize both splits (or reuse another run's identical pairs).
   const model: CausalLanguageModel = new BuiltinTransformer({ ...config.model, maxPositions: config.model.maxLength });
-  const tokenization = { maxLength: config.model.maxLength, maxPromptLength: config.model.maxPromptLength };
-  const trainStats = newTokenizationStats();
-  const trainPairs = tokenizePairs(records.train, model.tokenizer, tokenization, trainStats);
-  const evalPairs = tokenizePairs(records.eval, model.tokenizer, tokenization);
-  reportTokenization(trainStats, emit);
+  const prepared = await preparePairs(config, transforms, model.tokenizer, model.architecture, emit, options.pairCache);
+  const trainPairs = prepared.train;
+  const evalPairs = prepared.eval;
   if (trainPairs.length === 0) {
     throw new RadpoError('data', 'no training pairs are left after reading, transforms and truncation; check the data file and the transforms.');
   }
 
   // Backend and model.
   const backend = await selectBackend(config.backend);
-  const weights = model.initWeights(config.seed);
+  const weights = options.initialWeights ? cloneWeights(options.initialWeights) : model.initWeights(config.seed);
   emit(
     createEvent('runStart', {
       runId: options.runId ?? `run-${startedAt}`,
@@ -320,21 +325,6 @@ function checkFinite(loss: number, phase: 'warmup' | 'train', step: number, pair
   if (Number.isFinite(loss)) return;
   const ids = pairIds.length > 0 ? ` Pairs in the batch: ${pairIds.join(', ')}.` : '';
   throw new RadpoError('numeric', `the ${phase} loss became ${loss} at step ${step}.${ids} Lower the learning rate or check the data.`);
-}
-
-function newTokenizationStats(): PairTokenizationStats {
-  return { pairs: 0, truncatedPrompts: 0, truncatedResponses: 0, identicalAfterTruncation: 0 };
-}
-
-function reportTokenization(stats: PairTokenizationStats, emit: Emit): void {
-  if (stats.identicalAfterTruncation > 0) {
-    emit(
-      createEvent('warning', {
-        message: `${stats.identicalAfterTruncation} training pairs were dropped because chosen and rejected became identical after truncation; raise max length to keep them.`,
-        source: 'tokenization',
-      }),
-    );
-  }
 }
 
 /** Lets subscribers (progress bars, signal handlers) run between steps of the otherwise synchronous math. */
