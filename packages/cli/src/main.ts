@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { runTrainCommand, type TrainFlags } from './commands/train';
+import { registerCompareCommands } from './commands/compare';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -70,7 +71,16 @@ export function createProgram(): Command {
       });
     });
 
+  registerCompareCommands(program, registry, terminalIo);
   return program;
+}
+
+function terminalIo() {
+  return {
+    stderr: (line: string) => process.stderr.write(line + '\n'),
+    stdout: (line: string) => process.stdout.write(line + '\n'),
+    interactive: Boolean(process.stderr.isTTY),
+  };
 }
 
 /** Exit codes: 0 success, 1 failure while running, 2 invalid usage, configuration or input. */
