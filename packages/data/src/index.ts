@@ -16,9 +16,11 @@ export { readAllPreferenceRecords, readPreferenceRecords } from './read-preferen
 export {
   SYNTHETIC_PROMPT_PREFIX,
   expectedSyntheticResponse,
+  scoreSyntheticAttributes,
   scoreSyntheticResponse,
   syntheticPrompt,
   syntheticPromptLetters,
+  type SyntheticAttributeScores,
 } from './synthetic-task';
 export { generateSyntheticPreferences, type SyntheticPreferenceOptions } from './synthetic-preferences';
 export * from './pair-tokenization';
