@@ -3,6 +3,7 @@ import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { runTrainCommand, type TrainFlags } from './commands/train';
 import { registerCompareCommands } from './commands/compare';
+import { registerBenchCommands } from './commands/bench';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -72,6 +73,7 @@ export function createProgram(): Command {
     });
 
   registerCompareCommands(program, registry, terminalIo);
+  registerBenchCommands(program, registry, terminalIo);
   return program;
 }
 

@@ -11,3 +11,4 @@ export * from './report/markdown';
 export * from './report/table';
 export * from './report/vega-bundles';
 export * from './report/write-report';
+export * from './bench';

@@ -31,6 +31,8 @@ export interface ComparisonManifest {
   title: string;
   /** Metrics shown in the report tables, in order. */
   reportMetrics: string[];
+  /** Paragraphs shown under the title of the reports. */
+  notes?: string[];
   runs: Array<Pick<PlannedRun, 'id' | 'group' | 'seed' | 'labels'>>;
 }
 
@@ -40,6 +42,8 @@ export interface ComparisonOptions {
   executor: RunExecutor;
   title: string;
   reportMetrics: string[];
+  /** Paragraphs shown under the title of the reports. */
+  notes?: string[];
   /** Runs at the same time; each needs its own executor capacity (child processes). Default 1. */
   parallel?: number;
   afterRun?: AfterRun;
@@ -166,6 +170,7 @@ function writeManifest(options: ComparisonOptions): void {
     formatVersion: 1,
     title: options.title,
     reportMetrics: options.reportMetrics,
+    notes: options.notes,
     runs: options.runs.map(({ id, group, seed, labels }) => ({ id, group, seed, labels })),
   };
   writeJsonAtomic(path.join(options.outDir, MANIFEST_FILE), manifest);

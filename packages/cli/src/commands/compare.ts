@@ -53,6 +53,7 @@ export interface ExecuteOptions {
   registry: PluginRegistry;
   io: CommandIo;
   afterRun?: AfterRun;
+  notes?: string[];
 }
 
 /**
@@ -89,6 +90,7 @@ export async function executePlannedRuns(runs: PlannedRun[], options: ExecuteOpt
         title: options.title,
         reportMetrics: options.reportMetrics,
         afterRun: options.afterRun,
+        notes: options.notes,
         stopSignal: stop.signal,
       }).pipe(
         tap((event) => {

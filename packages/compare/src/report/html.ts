@@ -51,6 +51,7 @@ th:first-child, td:first-child { text-align: left; }
 <body>
 <h1>${escapeHtml(results.manifest.title)}</h1>
 <p>${escapeHtml(note)}</p>
+${(results.manifest.notes ?? []).map((text) => `<p>${escapeHtml(text)}</p>`).join('\n')}
 ${table}
 <h2>Training curves</h2>
 <p>Mean over finished seeds at each optimizer step, averaged over buckets of steps for long runs.</p>

@@ -13,6 +13,7 @@ export function renderMarkdown(results: ComparisonResults): string {
     'Final held-out metrics per run group (a group is every run that differs only in the seed), as mean ± sample standard ' +
       'deviation over the finished seeds; "seeds" is finished/planned.',
     '',
+    ...(results.manifest.notes ?? []).flatMap((note) => [note, '']),
     line(header),
     line(header.map(() => '---')),
     ...rows.map(line),
