@@ -4,6 +4,9 @@ import { validateWithDefaults, type JsonSchema } from '@radpo/core';
 export interface RaBenchmarkOptions {
   algorithms: string[];
   seeds: number[];
+  alphabet: string;
+  minLetters: number;
+  maxLetters: number;
   trainPrompts: number;
   evalPrompts: number;
   samplesPerPrompt: number;
@@ -42,6 +45,16 @@ export const RA_BENCHMARK_SCHEMA: JsonSchema = {
       default: [0, 1, 2],
       description: 'Seeds of every run: each picks its own "random other" responses for the pairs and its own data order. Default [0, 1, 2].',
     },
+    alphabet: {
+      type: 'string',
+      pattern: '^[a-z]+$',
+      default: 'abcdefgh',
+      description:
+        'Letters the prompts draw from. Fewer letters than the built-in task\'s 26 let the small reference learn the task well enough ' +
+        'to sample a spread of scores within the time budget. Default "abcdefgh".',
+    },
+    minLetters: { type: 'integer', minimum: 4, default: 4, description: 'Fewest letters to sort per prompt (at least 4). Default 4.' },
+    maxLetters: { type: 'integer', minimum: 4, default: 5, description: 'Most letters to sort per prompt, below the alphabet size. Default 5.' },
     trainPrompts: positive('Training prompts; the reference samples samplesPerPrompt responses for each.', 192),
     evalPrompts: positive('Held-out prompts, never among the training or warm-up prompts; policies are scored on their generations.', 64),
     samplesPerPrompt: { type: 'integer', minimum: 2, default: 4, description: 'Responses the reference samples per prompt; the best one is chosen. Default 4.' },
@@ -84,9 +97,9 @@ export const RA_BENCHMARK_SCHEMA: JsonSchema = {
       description: 'The reference policy: the model after supervised training on responses of mixed quality.',
       properties: {
         seed: { type: 'integer', default: 1000, description: 'Seed of the initialization and of the warm-up data. Default 1000.' },
-        pairs: positive('Synthetic pairs whose chosen and rejected responses (mixed quality) are the warm-up targets.', 512),
-        steps: positive('Supervised steps.', 300),
-        batchSize: positive('Sequences per supervised step.', 16),
+        pairs: positive('Synthetic pairs whose chosen and rejected responses (mixed quality) are the warm-up targets.', 1024),
+        steps: positive('Supervised steps.', 400),
+        batchSize: positive('Sequences per supervised step.', 32),
         learningRate: { type: 'number', exclusiveMinimum: 0, default: 0.003, description: 'Constant AdamW learning rate of the warm-up. Default 3e-3.' },
       },
     },
@@ -126,7 +139,7 @@ export const QUICK_RA_BENCHMARK: Record<string, unknown> = {
   trainPrompts: 16,
   evalPrompts: 8,
   model: { dModel: 16, nLayers: 1, nHeads: 2 },
-  reference: { pairs: 32, steps: 10 },
+  reference: { pairs: 32, steps: 10, batchSize: 8 },
   training: { maxSteps: 4, batchSize: 4 },
 };
 

@@ -71,7 +71,7 @@ export async function prepareBenchmark(outDir: string, options: RaBenchmarkOptio
   fs.mkdirSync(dataDir, { recursive: true });
 
   // Prompts: training and held-out prompts are disjoint from each other and from the warm-up prompts.
-  const warmupRecords = generateSyntheticPreferences({ seed: options.reference.seed, pairs: options.reference.pairs });
+  const warmupRecords = generateSyntheticPreferences({ seed: options.reference.seed, pairs: options.reference.pairs, ...promptShape(options) });
   const { trainPrompts, evalPrompts } = drawPrompts(options, new Set(warmupRecords.map((record) => record.prompt as string)));
 
   // Reference: supervised training on the warm-up pairs' chosen and rejected responses (mixed quality).
@@ -146,7 +146,7 @@ function drawPrompts(options: RaBenchmarkOptions, excluded: Set<string>): { trai
   const wanted = options.trainPrompts + options.evalPrompts;
   // Prompts come from the synthetic generator's prompt distribution (4-6 distinct letters).
   for (let batch = 0; prompts.length < wanted && batch < 100; batch++) {
-    for (const record of generateSyntheticPreferences({ seed: options.reference.seed + 100 + batch, pairs: wanted })) {
+    for (const record of generateSyntheticPreferences({ seed: options.reference.seed + 100 + batch, pairs: wanted, ...promptShape(options) })) {
       const prompt = record.prompt as string;
       if (seen.has(prompt)) continue;
       seen.add(prompt);
@@ -154,7 +154,18 @@ function drawPrompts(options: RaBenchmarkOptions, excluded: Set<string>): { trai
       if (prompts.length === wanted) break;
     }
   }
+  if (prompts.length < wanted) {
+    throw new RadpoError(
+      'config',
+      `only ${prompts.length} distinct prompts of ${options.minLetters}-${options.maxLetters} letters from "${options.alphabet}" are left ` +
+        `after the warm-up prompts, but trainPrompts + evalPrompts is ${wanted}. Use a larger alphabet or fewer prompts.`,
+    );
+  }
   return { trainPrompts: prompts.slice(0, options.trainPrompts), evalPrompts: prompts.slice(options.trainPrompts) };
+}
+
+function promptShape(options: RaBenchmarkOptions) {
+  return { alphabet: options.alphabet, minLetters: options.minLetters, maxLetters: options.maxLetters };
 }
 
 function trainReference(model: BuiltinTransformer, records: PreferenceRecord[], options: RaBenchmarkOptions): Weights {
