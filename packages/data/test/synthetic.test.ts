@@ -139,6 +139,27 @@ describe('generateSyntheticPreferences', () => {
     for (const record of correct) assert.equal(record.scores!.chosen, 10, record.id);
   });
 
+  it('should draw prompts and wrong letters from a given alphabet', () => {
+    const small = generateSyntheticPreferences({ seed: 3, pairs: 300, alphabet: 'abcdefg', minLetters: 4, maxLetters: 5 });
+
+    for (const record of small) {
+      assert.match(record.prompt as string, /^Sort the letters: [a-g]( [a-g]){3,4}$/);
+      for (const response of [record.chosen, record.rejected] as string[]) assert.match(response, /^[a-g]?( [a-g])*$/, record.id);
+    }
+  });
+
+  it('should reject an alphabet without a spare letter', () => {
+    assert.throws(
+      () => generateSyntheticPreferences({ seed: 1, pairs: 1, alphabet: 'abcde', minLetters: 4, maxLetters: 5 }),
+      (error: unknown) => {
+        assert.ok(error instanceof RadpoError);
+        assert.match(error.message, /maxLetters < 5/);
+        return true;
+      },
+    );
+    assert.throws(() => generateSyntheticPreferences({ seed: 1, pairs: 1, alphabet: 'aab' }), /distinct lowercase letters/);
+  });
+
   it('should return no records for zero pairs', () => {
     assert.deepEqual(generateSyntheticPreferences({ seed: 1, pairs: 0 }), []);
   });
