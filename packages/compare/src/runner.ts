@@ -6,7 +6,7 @@ import { comparisonEvent, type ComparisonEvent } from './events';
 import type { PlannedRun } from './matrix';
 import { inspectRunFolder, runFolderPath, RunFolderWriter, writeJsonAtomic, type RunSummary } from './run-folder';
 
-/** What an executor needs to run one planned run. */
+/** One planned run as an executor receives it. */
 export interface RunRequest {
   run: PlannedRun;
   /** The run's folder: the trainer writes its checkpoint there; metrics.jsonl is written by the runner. */
@@ -24,7 +24,7 @@ export type RunExecutor = (request: RunRequest) => Observable<RunEvent>;
  */
 export type AfterRun = (run: PlannedRun, runDir: string, note: (message: string) => void) => Promise<Record<string, number>>;
 
-/** What comparison.json records, so that `radpo report` can re-render from the output folder alone. */
+/** Contents of comparison.json, from which `radpo report` re-renders without the comparison file. */
 export interface ComparisonManifest {
   format: 'radpo-comparison';
   formatVersion: 1;

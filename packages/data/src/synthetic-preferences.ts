@@ -10,9 +10,9 @@ export interface SyntheticPreferenceOptions {
   pairs: number;
   /** Letters prompts draw from, distinct lowercase letters. Default: a to z. */
   alphabet?: string;
-  /** Fewest letters in a prompt; at least 4 (the fallback second response needs 4). Default 4. */
+  /** Minimum letters in a prompt, at least 4 because the fallback second response needs 4. Default 4. */
   minLetters?: number;
-  /** Most letters in a prompt, below the alphabet's size. Default 6. */
+  /** Maximum letters in a prompt, below the alphabet's size. Default 6. */
   maxLetters?: number;
 }
 

@@ -61,7 +61,7 @@ export interface SyntheticAttributeScores {
   /** Prompt letters that appear anywhere in the response: 1 + 9 · c / n, order ignored. */
   completeness: number;
   /**
-   * Shape of the answer: 1 + 9 · (share of tokens that are one lowercase letter), halved in its
+   * Shape of the response: 1 + 9 · (share of tokens that are one lowercase letter), halved in its
    * second term when the tokens are not separated by single spaces or the text has outer whitespace.
    * An empty response scores 1.
    */

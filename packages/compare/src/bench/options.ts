@@ -53,8 +53,8 @@ export const RA_BENCHMARK_SCHEMA: JsonSchema = {
         'Letters the prompts draw from. Fewer letters than the built-in task\'s 26 let the small reference learn the task well enough ' +
         'to sample a spread of scores within the time budget. Default "abcdefgh".',
     },
-    minLetters: { type: 'integer', minimum: 4, default: 4, description: 'Fewest letters to sort per prompt (at least 4). Default 4.' },
-    maxLetters: { type: 'integer', minimum: 4, default: 5, description: 'Most letters to sort per prompt, below the alphabet size. Default 5.' },
+    minLetters: { type: 'integer', minimum: 4, default: 4, description: 'Minimum letters to sort per prompt, at least 4. Default 4.' },
+    maxLetters: { type: 'integer', minimum: 4, default: 5, description: 'Maximum letters to sort per prompt, below the alphabet size. Default 5.' },
     trainPrompts: positive('Training prompts; the reference samples samplesPerPrompt responses for each.', 192),
     evalPrompts: positive('Held-out prompts, never among the training or warm-up prompts; policies are scored on their generations.', 64),
     samplesPerPrompt: { type: 'integer', minimum: 2, default: 4, description: 'Responses the reference samples per prompt; the best one is chosen. Default 4.' },

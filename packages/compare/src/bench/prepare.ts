@@ -50,8 +50,8 @@ const SAMPLING_BATCH = 64;
 
 /**
  * Prepares the benchmark once per output folder: trains the reference, samples and scores responses,
- * and writes the pair files. A folder prepared with the same options is reused; one prepared with
- * other options is an error, because its finished runs would belong to other data.
+ * and writes the pair files. A folder prepared with the same options is reused. A folder prepared
+ * with other options is an error, because its finished runs were trained on other data.
  */
 export async function prepareBenchmark(outDir: string, options: RaBenchmarkOptions, note: (message: string) => void): Promise<PreparedBenchmark> {
   const dataDir = path.join(outDir, 'data');
@@ -143,22 +143,22 @@ export async function readReference(prepared: PreparedBenchmark): Promise<Weight
 function drawPrompts(options: RaBenchmarkOptions, excluded: Set<string>): { trainPrompts: string[]; evalPrompts: string[] } {
   const seen = new Set(excluded);
   const prompts: string[] = [];
-  const wanted = options.trainPrompts + options.evalPrompts;
+  const required = options.trainPrompts + options.evalPrompts;
   // Prompts come from the synthetic generator's prompt distribution (4-6 distinct letters).
-  for (let batch = 0; prompts.length < wanted && batch < 100; batch++) {
-    for (const record of generateSyntheticPreferences({ seed: options.reference.seed + 100 + batch, pairs: wanted, ...promptShape(options) })) {
+  for (let batch = 0; prompts.length < required && batch < 100; batch++) {
+    for (const record of generateSyntheticPreferences({ seed: options.reference.seed + 100 + batch, pairs: required, ...promptShape(options) })) {
       const prompt = record.prompt as string;
       if (seen.has(prompt)) continue;
       seen.add(prompt);
       prompts.push(prompt);
-      if (prompts.length === wanted) break;
+      if (prompts.length === required) break;
     }
   }
-  if (prompts.length < wanted) {
+  if (prompts.length < required) {
     throw new RadpoError(
       'config',
       `only ${prompts.length} distinct prompts of ${options.minLetters}-${options.maxLetters} letters from "${options.alphabet}" are left ` +
-        `after the warm-up prompts, but trainPrompts + evalPrompts is ${wanted}. Use a larger alphabet or fewer prompts.`,
+        `after the warm-up prompts, but trainPrompts + evalPrompts is ${required}. Use a larger alphabet or fewer prompts.`,
     );
   }
   return { trainPrompts: prompts.slice(0, options.trainPrompts), evalPrompts: prompts.slice(options.trainPrompts) };
@@ -233,9 +233,9 @@ export function generate(
 }
 
 /**
- * The pair rule of Zhang et al. (2024): the highest-scoring sample is chosen (the first one among
- * equals) and a uniformly drawn other sample with different text is rejected. A prompt whose samples
- * are all the same text makes no pair.
+ * Builds one pair per prompt with the rule of Zhang et al. (2024): the highest-scoring sample is
+ * chosen (the first one among equals), and a uniformly drawn other sample with different text is
+ * rejected. A prompt whose samples are all the same text makes no pair.
  */
 export function buildPairs(samples: ScoredSamples[], rng: Rng, idPrefix: string): PreferenceRecord[] {
   const pairs: PreferenceRecord[] = [];

@@ -82,10 +82,9 @@ export function raBenchmarkNotes(prepared: PreparedBenchmark): string[] {
 }
 
 /**
- * Scores a finished benchmark run: generates on the held-out prompts (conditioned on the top score
- * through the transform's eval conditioning for augmented runs), scores the generations with the
- * ground truth, compares them with the reference's, and measures the unlearning of high-scoring
- * rejected responses.
+ * Scores a finished benchmark run. It generates on the held-out prompts, which augmented runs condition
+ * on the top score through the transform's eval conditioning. The ground truth scores the generations,
+ * which are compared with the reference's. Last, it measures the unlearning of high-scoring rejected responses.
  */
 export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: PluginRegistry): AfterRun {
   let reference: Promise<Weights> | undefined;
@@ -104,10 +103,7 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
       const generations = generate(model, policy, heldOutPrompts, options.evalTemperature, options, createRng(run.seed * 104729 + 7));
       const scores = generations.map((text, index) => scoreSyntheticResponse(prepared.heldOut[index].prompt, text));
       const attributes = generations.map((text, index) => scoreSyntheticAttributes(prepared.heldOut[index].prompt, text));
-      const wins = scores.map((score, index) => {
-        const referenceScore = prepared.heldOut[index].referenceScore;
-        return score > referenceScore ? 1 : score === referenceScore ? 0.5 : 0;
-      });
+      const wins = scores.map((score, index) => winValue(score, prepared.heldOut[index].referenceScore));
       fs.writeFileSync(
         path.join(runDir, 'generations.jsonl'),
         generations.map((text, index) => JSON.stringify({ prompt: heldOutPrompts[index], response: text, score: scores[index] })).join('\n') + '\n',
@@ -132,6 +128,13 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
       tf.dispose(Object.values(policy));
     }
   };
+}
+
+/** Returns 1 for a win over the reference, 0.5 for a tie and 0 for a loss. */
+function winValue(score: number, referenceScore: number): number {
+  if (score > referenceScore) return 1;
+  if (score === referenceScore) return 0.5;
+  return 0;
 }
 
 /** Applies each transform's eval conditioning to bare prompts, as the trainer does to held-out records. */
