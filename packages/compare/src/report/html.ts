@@ -74,19 +74,30 @@ Promise.all(charts.map(({ id, spec }) =>
 }
 
 function curveSpec(metric: CurveMetric, results: ComparisonResults): Record<string, unknown> {
+  const algorithmOf = new Map(results.groups.map((group) => [group.group, group.labels.algorithm ?? group.group]));
+  const values = results.curves
+    .filter((point) => point.metric === metric)
+    .map(({ group, step, value }) => ({ group, algorithm: algorithmOf.get(group), step, value }));
+  const encoding = {
+    x: { field: 'step', type: 'quantitative', title: 'optimizer step' },
+    y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
+    color: { field: 'group', type: 'nominal', title: 'group' },
+    tooltip: [{ field: 'group' }, { field: 'step' }, { field: 'value', format: '.4f' }],
+  };
+  const mark = { type: 'line', interpolate: 'monotone' };
+  const schema = 'https://vega.github.io/schema/vega-lite/v6.json';
+  if (metric !== 'loss') {
+    return { $schema: schema, title: CURVE_TITLES[metric], width: 560, height: 260, data: { values }, mark, encoding };
+  }
+  // Losses of different algorithms live on different scales (IPO's starts near 1/(4β²) = 25 for β = 0.1,
+  // DPO's near ln 2), so each algorithm gets its own row and y scale.
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: schema,
     title: CURVE_TITLES[metric],
-    width: 560,
-    height: 260,
-    data: { values: results.curves.filter((point) => point.metric === metric).map(({ group, step, value }) => ({ group, step, value })) },
-    mark: { type: 'line', interpolate: 'monotone' },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'optimizer step' },
-      y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
-      color: { field: 'group', type: 'nominal', title: 'group' },
-      tooltip: [{ field: 'group' }, { field: 'step' }, { field: 'value', format: '.4f' }],
-    },
+    data: { values },
+    facet: { row: { field: 'algorithm', type: 'nominal', title: 'algorithm' } },
+    resolve: { scale: { y: 'independent' } },
+    spec: { width: 560, height: 140, mark, encoding },
   };
 }
 
