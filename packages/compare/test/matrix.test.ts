@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { RadpoError } from '@radpo/core';
+import * as path from 'node:path';
+// The CLI's plugin list and config reader, so the tests see what `radpo compare` sees.
+import { readConfigFile } from '../../cli/src/config-file';
 import { createBuiltinRegistry } from '../../cli/src/plugins';
 import { expandComparison, resolveCompareConfig } from '../src';
 
@@ -63,6 +66,13 @@ describe('expandComparison', () => {
     assert.equal(runs[0].config.training.maxSteps, 50);
     assert.equal(runs[0].config.training.batchSize, 2);
     assert.deepEqual(runs[0].labels, { algorithm: 'slic', augment: 'false' });
+  });
+
+  it('should expand examples/compare.yaml to 6 groups of 2 seeds', () => {
+    const runs = expand(readConfigFile(path.resolve(__dirname, '../../../examples/compare.yaml')));
+
+    assert.equal(runs.length, 12);
+    assert.deepEqual([...new Set(runs.map((run) => run.group))], ['dpo', 'dpo-augment', 'ipo', 'ipo-augment', 'slic', 'slic-augment']);
   });
 
   it('should list the losses for an unknown algorithm', () => {
