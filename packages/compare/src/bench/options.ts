@@ -94,7 +94,9 @@ export const RA_BENCHMARK_SCHEMA: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'The reference policy: the model after supervised training on responses of mixed quality.',
+      description:
+        'The reference policy: the model after supervised training on responses of mixed quality. Half of its warm-up prompts carry the ' +
+        'augmentation\'s condition text with a random score, so conditioned prompts are familiar to it but carry no information yet.',
       properties: {
         seed: { type: 'integer', default: 1000, description: 'Seed of the initialization and of the warm-up data. Default 1000.' },
         pairs: positive('Synthetic pairs whose chosen and rejected responses (mixed quality) are the warm-up targets.', 1024),

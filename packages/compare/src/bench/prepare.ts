@@ -21,6 +21,7 @@ import {
   writeCheckpoint,
   type Weights,
 } from '@radpo/runtime';
+import { conditionPrompt, renderCondition } from '@radpo/plugin-reward-augment';
 import { canonicalJson, writeJsonAtomic } from '../run-folder';
 import type { RaBenchmarkOptions } from './options';
 import { sampleResponses } from './sampling';
@@ -170,7 +171,7 @@ function promptShape(options: RaBenchmarkOptions) {
 
 function trainReference(model: BuiltinTransformer, records: PreferenceRecord[], options: RaBenchmarkOptions): Weights {
   const { steps, batchSize, learningRate, seed } = options.reference;
-  const sequences = tokenizeForModel(model, records, options).flatMap((pair) => [
+  const sequences = tokenizeForModel(model, withRandomConditions(records, options, createRng(seed + 4)), options).flatMap((pair) => [
     { promptIds: pair.promptIds, responseIds: pair.chosenIds },
     { promptIds: pair.promptIds, responseIds: pair.rejectedIds },
   ]);
@@ -195,6 +196,22 @@ function trainReference(model: BuiltinTransformer, records: PreferenceRecord[], 
     optimizer.dispose();
   }
   return weights;
+}
+
+/**
+ * Puts the augmentation's condition text, with a score drawn uniformly from 1 to 10 in steps of 0.5
+ * and unrelated to the response, in front of half of the warm-up prompts. The reference then reads
+ * conditioned prompts as well as plain ones but learns nothing about scores from them. Without this,
+ * the condition shifts every byte of a prompt to positions the model never saw, and augmented runs
+ * start from a policy that fails on conditioned prompts.
+ */
+function withRandomConditions(records: PreferenceRecord[], options: RaBenchmarkOptions, rng: Rng): PreferenceRecord[] {
+  return records.map((record) => {
+    if (rng.next() < 0.5) return record;
+    const score = 1 + rng.int(19) / 2;
+    const condition = renderCondition(options.augment.template, score, 1, 10);
+    return { ...record, prompt: conditionPrompt(record.prompt, condition, options.augment.placement) ?? record.prompt };
+  });
 }
 
 /** Tokenizes records exactly as the trainer does, so prompts end with the same assistant tag. */
