@@ -41,6 +41,8 @@ export interface PreparedBenchmark {
   /** Held-out prompts and the reference's generation for each, at evalTemperature. */
   heldOut: Array<{ prompt: string; reference: string; referenceScore: number }>;
   referenceScore: number;
+  /** The reference's mean score on the held-out prompts conditioned on the top score, as augmented runs see them. */
+  referenceConditionedScore: number;
   /** Training prompts whose samples were all identical, so no pair could be made. */
   skippedPrompts: number;
 }
@@ -97,6 +99,9 @@ export async function prepareBenchmark(outDir: string, options: RaBenchmarkOptio
   writeJsonLines(path.join(dataDir, 'samples.jsonl'), [...trainSamples, ...evalSamples]);
 
   const referenceEval = generate(model, reference, evalPrompts, options.evalTemperature, options, createRng(options.reference.seed + 2));
+  const topCondition = renderCondition(options.augment.template, 10, 1, 10);
+  const conditionedEval = evalPrompts.map((prompt) => conditionPrompt(prompt, topCondition, options.augment.placement) ?? prompt);
+  const referenceConditioned = generate(model, reference, conditionedEval, options.evalTemperature, options, createRng(options.reference.seed + 2));
   tf.dispose(Object.values(reference));
   const heldOut = evalPrompts.map((prompt, index) => ({
     prompt,
@@ -129,6 +134,7 @@ export async function prepareBenchmark(outDir: string, options: RaBenchmarkOptio
     files,
     heldOut,
     referenceScore: mean(heldOut.map((entry) => entry.referenceScore)),
+    referenceConditionedScore: mean(referenceConditioned.map((text, index) => scoreSyntheticResponse(evalPrompts[index], text))),
     skippedPrompts,
   };
   // Written last: its presence marks the preparation complete.

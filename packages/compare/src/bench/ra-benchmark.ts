@@ -71,7 +71,8 @@ export function raBenchmarkNotes(prepared: PreparedBenchmark): string[] {
   const { options } = prepared;
   return [
     `Ground truth: the letter-sorting score (1-10) of each generation on ${prepared.heldOut.length} held-out prompts at temperature ` +
-      `${options.evalTemperature}. The reference policy scores ${formatNumber(prepared.referenceScore)} on them.`,
+      `${options.evalTemperature}. The reference policy scores ${formatNumber(prepared.referenceScore)} on them, and ` +
+      `${formatNumber(prepared.referenceConditionedScore)} when they are conditioned on the top score as augmented runs see them.`,
     `bench/winRate: share of held-out prompts where the policy's generation scores above the reference's (ties count half). ` +
       `bench/unlearning: mean change over training of the summed log-probability of training rejected responses scoring >= ${options.highScore} ` +
       `(bench/highRejected of them), under each run's own evaluation prompt; negative means the policy unlearned them.`,
