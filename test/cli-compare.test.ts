@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, REPO_ROOT, makeTempDir, readEvents, runCli } from './helpers';
 
-/** A comparison small enough to finish in seconds: 2 algorithms × augment on/off × 2 seeds of a tiny model. */
+/** Writes a comparison that finishes in seconds: 2 algorithms × augment on/off × 2 seeds of a tiny model. */
 function writeTinyComparison(dir: string, maxSteps: number): string {
   const file = path.join(dir, 'tiny.yaml');
   fs.writeFileSync(
@@ -102,7 +102,8 @@ describe('radpo compare', function () {
     child.kill('SIGKILL');
     await exited;
     const before = finishedRuns(out);
-    assert.ok(before.length >= 1 && before.length < 8, `finished before the kill: ${before.join(', ')}`);
+    assert.ok(before.length >= 1, 'no run finished before the kill');
+    assert.ok(before.length < 8, `every run finished before the kill: ${before.join(', ')}`);
     const firstSummary = fs.statSync(path.join(out, 'runs', before[0], 'summary.json')).mtimeMs;
 
     const result = runCli(['compare', config, '--out', out]);
@@ -171,8 +172,10 @@ describe('radpo bench ra --quick', function () {
       const cells = row.split(',');
       const score = Number(cells[header.indexOf('bench/score_mean')]);
       const winRate = Number(cells[header.indexOf('bench/winRate_mean')]);
-      assert.ok(score >= 1 && score <= 10, `score ${score}`);
-      assert.ok(winRate >= 0 && winRate <= 1, `win rate ${winRate}`);
+      assert.ok(score >= 1, `score ${score}`);
+      assert.ok(score <= 10, `score ${score}`);
+      assert.ok(winRate >= 0, `win rate ${winRate}`);
+      assert.ok(winRate <= 1, `win rate ${winRate}`);
     }
     assert.match(result.stdout, /\| dpo-augment \| dpo \| augment \| 1\/1 \|/);
   });

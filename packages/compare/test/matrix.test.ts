@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { RadpoError } from '@radpo/core';
 import * as path from 'node:path';
-// The CLI's plugin list and config reader, so the tests see what `radpo compare` sees.
+// The CLI's plugin list and config reader, so the tests expand comparisons as `radpo compare` does.
 import { readConfigFile } from '../../cli/src/config-file';
 import { createBuiltinRegistry } from '../../cli/src/plugins';
 import { expandComparison, resolveCompareConfig } from '../src';

@@ -216,7 +216,8 @@ describe('scoreSyntheticAttributes', () => {
     for (const record of generateSyntheticPreferences({ seed: 5, pairs: 300 })) {
       for (const response of [record.chosen, record.rejected] as string[]) {
         for (const value of Object.values(scoreSyntheticAttributes(record.prompt as string, response))) {
-          assert.ok(value >= 1 && value <= 10, `${record.id}: ${value}`);
+          assert.ok(value >= 1, `${record.id}: ${value}`);
+          assert.ok(value <= 10, `${record.id}: ${value}`);
         }
       }
     }

@@ -7,7 +7,7 @@ export function labelColumns(results: ComparisonResults): string[] {
   return keys;
 }
 
-/** Every metric any group has, the report metrics first. */
+/** Lists every metric any group has, the report metrics first. */
 export function allMetrics(results: ComparisonResults): string[] {
   const metrics = [...results.manifest.reportMetrics];
   for (const group of results.groups) for (const metric of Object.keys(group.metrics)) if (!metrics.includes(metric)) metrics.push(metric);
@@ -33,7 +33,7 @@ export function formatSeeds(group: GroupResult): string {
   return `${group.seedsFinished.length}/${group.seedsPlanned.length}`;
 }
 
-/** The report table as rows of cells, header first: group, labels, seeds and one column per report metric. */
+/** Builds the report table as rows of cells, header first: group, labels, seeds and one column per report metric. */
 export function reportTable(results: ComparisonResults): string[][] {
   const labels = labelColumns(results);
   const metrics = results.manifest.reportMetrics;
