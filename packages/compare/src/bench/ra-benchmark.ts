@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Conversation, DataTransform, PluginRegistry, PreferenceRecord } from '@radpo/core';
 import { createRng, readAllPreferenceRecords, scoreSyntheticAttributes, scoreSyntheticResponse } from '@radpo/data';
 import { BuiltinTransformer, readCheckpoint, resolveRunConfig, type Weights } from '@radpo/runtime';
+import { conditionPrompt, renderCondition } from '@radpo/plugin-reward-augment';
 import type { PlannedRun } from '../matrix';
 import type { AfterRun } from '../runner';
 import { formatNumber } from '../report/table';
@@ -19,6 +20,7 @@ export const RA_METRICS = [
   'bench/score',
   'bench/winRate',
   'bench/unlearning',
+  'bench/unlearningOwnScore',
   'bench/correctness',
   'bench/completeness',
   'bench/format',
@@ -26,7 +28,7 @@ export const RA_METRICS = [
   'bench/highRejected',
 ];
 
-/** Runs of the benchmark: algorithms × variants × seeds, each starting from the reference checkpoint. */
+/** Plans the benchmark's runs: algorithms × variants × seeds, each starting from the reference checkpoint. */
 export function planRaBenchmark(prepared: PreparedBenchmark): PlannedRun[] {
   const { options } = prepared;
   const variants: RaVariant[] = options.doubledControl ? ['plain', 'augment', 'doubled'] : ['plain', 'augment'];
@@ -66,7 +68,7 @@ function augmentOptions(options: RaBenchmarkOptions): Record<string, unknown> {
   return { template: options.augment.template, placement: options.augment.placement };
 }
 
-/** Lines under the report's title: how the benchmark was set up and what the reference scores. */
+/** Returns the lines under the report's title: how the benchmark was set up and what the reference scores. */
 export function raBenchmarkNotes(prepared: PreparedBenchmark): string[] {
   const { options } = prepared;
   return [
@@ -75,7 +77,8 @@ export function raBenchmarkNotes(prepared: PreparedBenchmark): string[] {
       `${formatNumber(prepared.referenceConditionedScore)} when they are conditioned on the top score as augmented runs see them.`,
     `bench/winRate: share of held-out prompts where the policy's generation scores above the reference's (ties count half). ` +
       `bench/unlearning: mean change over training of the summed log-probability of training rejected responses scoring >= ${options.highScore} ` +
-      `(bench/highRejected of them), under each run's own evaluation prompt; negative means the policy unlearned them.`,
+      `(bench/highRejected of them), under each run's own evaluation prompt; negative means the policy unlearned them. ` +
+      `bench/unlearningOwnScore (augmented runs only): the same change with each response's prompt conditioned on its own score.`,
     `Each run starts from the reference (${options.reference.steps} supervised steps on mixed-quality responses) and trains ` +
       `${options.training.maxSteps} steps of ${options.training.batchSize} pairs; pairs are the best of ${options.samplesPerPrompt} reference samples ` +
       `against a random other one, per seed.`,
@@ -115,11 +118,17 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
         (record) => (record.scores?.rejected ?? -Infinity) >= options.highScore,
       );
       const unlearning = await logProbChange(model, policy, referenceWeights, high, condition, options);
+      // Augmented data marks a good rejected response as preferred under its own score, so its change
+      // under that score is measured too; plain runs never see scores in prompts.
+      const ownScore = run.labels.data === 'augment'
+        ? await logProbChange(model, policy, referenceWeights, high, async () => high.map((record) => ownScorePrompt(record, options)), options)
+        : Number.NaN;
 
       return {
         'bench/score': mean(scores),
         'bench/winRate': mean(wins),
         'bench/unlearning': unlearning,
+        'bench/unlearningOwnScore': ownScore,
         'bench/correctness': mean(attributes.map((entry) => entry.correctness)),
         'bench/completeness': mean(attributes.map((entry) => entry.completeness)),
         'bench/format': mean(attributes.map((entry) => entry.format)),
@@ -129,6 +138,12 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
       tf.dispose(Object.values(policy));
     }
   };
+}
+
+/** Conditions a record's prompt on its rejected response's score, as the augmented data's swapped copy does. */
+function ownScorePrompt(record: PreferenceRecord, options: RaBenchmarkOptions): Conversation {
+  const condition = renderCondition(options.augment.template, record.scores!.rejected, 1, 10);
+  return conditionPrompt(record.prompt, condition, options.augment.placement) ?? record.prompt;
 }
 
 /** Returns 1 for a win over the reference, 0.5 for a tie and 0 for a loss. */
