@@ -3,13 +3,15 @@ import { RadpoError } from '@radpo/core';
 import { BACKEND_CHOICES } from '@radpo/runtime';
 import { registerGenerateCommand } from './commands/generate';
 import { registerLogProbsCommand } from './commands/logprobs';
-import { registerBenchCommand } from './commands/bench';
+import { registerBenchCommand } from './commands/bench-preset';
 import { runTrainCommand, type TrainFlags } from './commands/train';
 import { addAugmentCommand } from './commands/augment-program';
 import { addRelabelCommand } from './commands/relabel';
 import { registerInspectLossCommand } from './commands/inspect-loss';
 import { registerNewPluginCommand } from './commands/new-plugin';
 import { registerPluginsCommand } from './commands/plugins';
+import { registerCompareCommands } from './commands/compare';
+import { registerBenchCommands } from './commands/bench';
 import { createBuiltinRegistry } from './plugins';
 
 const VERSION = '0.1.0';
@@ -103,9 +105,19 @@ export function createProgram(): Command {
   registerGenerateCommand(program, output);
   registerLogProbsCommand(program, registry, output);
 
-  // After any `bench` subcommand registered above, so that both share one `bench` command.
-    registerBenchCommand(program, registry);
+  registerCompareCommands(program, registry, terminalIo);
+  registerBenchCommands(program, registry, terminalIo);
+  // After `bench ra`, so that the throughput presets and `bench ra` share one `bench` command.
+  registerBenchCommand(program, registry);
   return program;
+}
+
+function terminalIo() {
+  return {
+    stderr: (line: string) => process.stderr.write(line + '\n'),
+    stdout: (line: string) => process.stdout.write(line + '\n'),
+    interactive: Boolean(process.stderr.isTTY),
+  };
 }
 
 /** Exit codes: 0 success, 1 failure while running, 2 invalid usage, configuration or input, 130 stopped by Ctrl-C. */

@@ -11,6 +11,9 @@ const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 export function compileSchema(schema: JsonSchema, label: string): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
+    // One schema can be loaded twice in a process (a package's source and its build, in tests), and ajv
+    // rejects a repeated $id. Validators compiled before keep working after the removal.
+    if (typeof schema.$id === 'string' && ajv.getSchema(schema.$id)) ajv.removeSchema(schema.$id);
     try {
       // A test process may load a package from its build and from its sources, with two equal schema
       // objects. ajv rejects a second schema with an $id it already has, so the older one is replaced.

@@ -26,9 +26,11 @@ export { DEGENERATE_PAIR_POLICIES, PAIRING_RULES, type DegeneratePairPolicy, typ
 export {
   SYNTHETIC_PROMPT_PREFIX,
   expectedSyntheticResponse,
+  scoreSyntheticAttributes,
   scoreSyntheticResponse,
   syntheticPrompt,
   syntheticPromptLetters,
+  type SyntheticAttributeScores,
 } from './synthetic-task';
 export { generateSyntheticPreferences, type SyntheticPreferenceOptions } from './synthetic-preferences';
 export * from './pair-tokenization';

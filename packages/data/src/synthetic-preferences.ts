@@ -8,6 +8,12 @@ export interface SyntheticPreferenceOptions {
   seed: number;
   /** Number of pairs to generate, a non-negative integer. */
   pairs: number;
+  /** Letters prompts draw from, distinct lowercase letters. Default: a to z. */
+  alphabet?: string;
+  /** Minimum letters in a prompt, at least 4 because the fallback second response needs 4. Default 4. */
+  minLetters?: number;
+  /** Maximum letters in a prompt, below the alphabet's size. Default 6. */
+  maxLetters?: number;
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz'.split('');
@@ -19,7 +25,7 @@ const MAX_REDRAWS = 20;
 /** A way to write a candidate response, from the sorted letters and the letters in prompt order. */
 interface CandidateKind {
   weight: number;
-  write(sorted: readonly string[], promptOrder: readonly string[], rng: Rng): string[];
+  write(sorted: readonly string[], promptOrder: readonly string[], rng: Rng, alphabet: readonly string[]): string[];
 }
 
 /**
@@ -56,24 +62,47 @@ export function generateSyntheticPreferences(options: SyntheticPreferenceOptions
     throw new RadpoError('config', `invalid synthetic pair count ${describeValue(pairs)}: expected an integer of 0 or more.`);
   }
 
+  const shape = resolveShape(options);
   const rng = createRng(seed);
   const records: PreferenceRecord[] = [];
   for (let index = 0; index < pairs; index++) {
-    records.push(generatePair(rng, `synthetic-${seed}-${index}`));
+    records.push(generatePair(rng, `synthetic-${seed}-${index}`, shape));
   }
   return records;
 }
 
-function generatePair(rng: Rng, id: string): PreferenceRecord {
-  const count = MIN_LETTERS + rng.int(MAX_LETTERS - MIN_LETTERS + 1);
-  const promptOrder = rng.shuffle(ALPHABET).slice(0, count);
+interface PromptShape {
+  alphabet: string[];
+  minLetters: number;
+  maxLetters: number;
+}
+
+function resolveShape(options: SyntheticPreferenceOptions): PromptShape {
+  const alphabet = (options.alphabet ?? ALPHABET.join('')).split('');
+  const minLetters = options.minLetters ?? MIN_LETTERS;
+  const maxLetters = options.maxLetters ?? MAX_LETTERS;
+  if (alphabet.length === 0 || alphabet.some((letter) => !/^[a-z]$/.test(letter)) || new Set(alphabet).size !== alphabet.length) {
+    throw new RadpoError('config', `invalid synthetic alphabet ${describeValue(options.alphabet)}: expected distinct lowercase letters.`);
+  }
+  if (!Number.isInteger(minLetters) || !Number.isInteger(maxLetters) || minLetters < MIN_LETTERS || maxLetters < minLetters || maxLetters >= alphabet.length) {
+    throw new RadpoError(
+      'config',
+      `invalid synthetic prompt size ${minLetters}-${maxLetters}: expected integers with ${MIN_LETTERS} <= minLetters <= maxLetters < ${alphabet.length} (the alphabet's size, so that a wrong letter exists).`,
+    );
+  }
+  return { alphabet, minLetters, maxLetters };
+}
+
+function generatePair(rng: Rng, id: string, shape: PromptShape): PreferenceRecord {
+  const count = shape.minLetters + rng.int(shape.maxLetters - shape.minLetters + 1);
+  const promptOrder = rng.shuffle(shape.alphabet).slice(0, count);
   const sorted = [...promptOrder].sort();
   const prompt = syntheticPrompt(promptOrder);
 
-  const first = writeCandidate(sorted, promptOrder, rng);
-  let second = writeCandidate(sorted, promptOrder, rng);
+  const first = writeCandidate(sorted, promptOrder, rng, shape.alphabet);
+  let second = writeCandidate(sorted, promptOrder, rng, shape.alphabet);
   for (let redraw = 0; second === first && redraw < MAX_REDRAWS; redraw++) {
-    second = writeCandidate(sorted, promptOrder, rng);
+    second = writeCandidate(sorted, promptOrder, rng, shape.alphabet);
   }
   if (second === first) {
     // Sorted and reversed letters always differ, because the letters are distinct and there are at least 4.
@@ -96,13 +125,13 @@ function generatePair(rng: Rng, id: string): PreferenceRecord {
   };
 }
 
-function writeCandidate(sorted: readonly string[], promptOrder: readonly string[], rng: Rng): string {
+function writeCandidate(sorted: readonly string[], promptOrder: readonly string[], rng: Rng, alphabet: readonly string[]): string {
   let ticket = rng.next() * TOTAL_WEIGHT;
   for (const kind of CANDIDATE_KINDS) {
     ticket -= kind.weight;
-    if (ticket < 0) return kind.write(sorted, promptOrder, rng).join(' ');
+    if (ticket < 0) return kind.write(sorted, promptOrder, rng, alphabet).join(' ');
   }
-  return CANDIDATE_KINDS[CANDIDATE_KINDS.length - 1].write(sorted, promptOrder, rng).join(' ');
+  return CANDIDATE_KINDS[CANDIDATE_KINDS.length - 1].write(sorted, promptOrder, rng, alphabet).join(' ');
 }
 
 function swapTwoLetters(sorted: readonly string[], _promptOrder: readonly string[], rng: Rng): string[] {
@@ -113,9 +142,9 @@ function swapTwoLetters(sorted: readonly string[], _promptOrder: readonly string
   return letters;
 }
 
-function replaceOneLetter(sorted: readonly string[], _promptOrder: readonly string[], rng: Rng): string[] {
+function replaceOneLetter(sorted: readonly string[], _promptOrder: readonly string[], rng: Rng, alphabet: readonly string[]): string[] {
   const letters = [...sorted];
-  letters[rng.int(letters.length)] = rng.pick(ALPHABET.filter((letter) => !sorted.includes(letter)));
+  letters[rng.int(letters.length)] = rng.pick(alphabet.filter((letter) => !sorted.includes(letter)));
   return letters;
 }
 
@@ -125,13 +154,13 @@ function dropOneLetter(sorted: readonly string[], _promptOrder: readonly string[
   return letters;
 }
 
-function addOneLetter(sorted: readonly string[], _promptOrder: readonly string[], rng: Rng): string[] {
+function addOneLetter(sorted: readonly string[], _promptOrder: readonly string[], rng: Rng, alphabet: readonly string[]): string[] {
   const letters = [...sorted];
-  letters.splice(rng.int(letters.length + 1), 0, rng.pick(ALPHABET.filter((letter) => !sorted.includes(letter))));
+  letters.splice(rng.int(letters.length + 1), 0, rng.pick(alphabet.filter((letter) => !sorted.includes(letter))));
   return letters;
 }
 
-function randomLetters(sorted: readonly string[], _promptOrder: readonly string[], rng: Rng): string[] {
+function randomLetters(sorted: readonly string[], _promptOrder: readonly string[], rng: Rng, alphabet: readonly string[]): string[] {
   const length = sorted.length - 1 + rng.int(3);
-  return Array.from({ length }, () => rng.pick(ALPHABET));
+  return Array.from({ length }, () => rng.pick(alphabet));
 }

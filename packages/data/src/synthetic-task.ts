@@ -53,3 +53,42 @@ export function scoreSyntheticResponse(prompt: string, response: string): number
   const halfPoints = 2 + (18 * matches) / expected.length - 4 * Math.abs(tokens.length - expected.length);
   return Math.min(20, Math.max(2, Math.round(halfPoints))) / 2;
 }
+
+/** Fine-grained scores of a synthetic response, each on 1-10 and unrounded. */
+export interface SyntheticAttributeScores {
+  /** Letters in their sorted position: 1 + 9 · m / n, with m positions right out of n letters. */
+  correctness: number;
+  /** Prompt letters that appear anywhere in the response: 1 + 9 · c / n, order ignored. */
+  completeness: number;
+  /**
+   * Shape of the response: 1 + 9 · (share of tokens that are one lowercase letter), halved in its
+   * second term when the tokens are not separated by single spaces or the text has outer whitespace.
+   * An empty response scores 1.
+   */
+  format: number;
+}
+
+/**
+ * Scores a response to a synthetic sorting prompt on three attributes (see SyntheticAttributeScores).
+ * The overall score of scoreSyntheticResponse combines position correctness with a length penalty;
+ * these attributes separate what it mixes. Throws a RadpoError when the prompt is not a synthetic one.
+ */
+export function scoreSyntheticAttributes(prompt: string, response: string): SyntheticAttributeScores {
+  const expected = [...syntheticPromptLetters(prompt)].sort();
+  const tokens = response.trim() === '' ? [] : response.trim().split(/\s+/);
+  const n = expected.length;
+
+  let matches = 0;
+  for (let i = 0; i < Math.min(tokens.length, n); i++) {
+    if (tokens[i] === expected[i]) matches++;
+  }
+  const present = expected.filter((letter) => tokens.includes(letter)).length;
+
+  let format = 1;
+  if (tokens.length > 0) {
+    const letterShare = tokens.filter((token) => /^[a-z]$/.test(token)).length / tokens.length;
+    const regular = response === tokens.join(' ');
+    format = 1 + 9 * letterShare * (regular ? 1 : 0.5);
+  }
+  return { correctness: 1 + (9 * matches) / n, completeness: 1 + (9 * present) / n, format };
+}

@@ -3,6 +3,7 @@ import { RadpoError } from '@radpo/core';
 import {
   expectedSyntheticResponse,
   generateSyntheticPreferences,
+  scoreSyntheticAttributes,
   scoreSyntheticResponse,
   syntheticPromptLetters,
 } from '../src';
@@ -138,6 +139,27 @@ describe('generateSyntheticPreferences', () => {
     for (const record of correct) assert.equal(record.scores!.chosen, 10, record.id);
   });
 
+  it('should draw prompts and wrong letters from a given alphabet', () => {
+    const small = generateSyntheticPreferences({ seed: 3, pairs: 300, alphabet: 'abcdefg', minLetters: 4, maxLetters: 5 });
+
+    for (const record of small) {
+      assert.match(record.prompt as string, /^Sort the letters: [a-g]( [a-g]){3,4}$/);
+      for (const response of [record.chosen, record.rejected] as string[]) assert.match(response, /^[a-g]?( [a-g])*$/, record.id);
+    }
+  });
+
+  it('should reject an alphabet without a spare letter', () => {
+    assert.throws(
+      () => generateSyntheticPreferences({ seed: 1, pairs: 1, alphabet: 'abcde', minLetters: 4, maxLetters: 5 }),
+      (error: unknown) => {
+        assert.ok(error instanceof RadpoError);
+        assert.match(error.message, /maxLetters < 5/);
+        return true;
+      },
+    );
+    assert.throws(() => generateSyntheticPreferences({ seed: 1, pairs: 1, alphabet: 'aab' }), /distinct lowercase letters/);
+  });
+
   it('should return no records for zero pairs', () => {
     assert.deepEqual(generateSyntheticPreferences({ seed: 1, pairs: 0 }), []);
   });
@@ -153,6 +175,51 @@ describe('generateSyntheticPreferences', () => {
         assert.equal(error.code, 'config');
         return true;
       });
+    }
+  });
+});
+
+describe('scoreSyntheticAttributes', () => {
+  it('should give the sorted letters 10 on every attribute', () => {
+    const scores = scoreSyntheticAttributes(prompt, 'a b c d');
+
+    assert.equal(scores.correctness, 10);
+    assert.equal(scores.completeness, 10);
+    assert.equal(scores.format, 10);
+  });
+
+  it('should separate order, coverage and shape', () => {
+    // The prompt's own order: only "b" in place, every letter present, well formed.
+    const echo = scoreSyntheticAttributes(prompt, 'd b a c');
+    assert.equal(echo.correctness, 1 + 9 / 4);
+    assert.equal(echo.completeness, 10);
+    assert.equal(echo.format, 10);
+
+    // One letter missing at the end: three in place, three present.
+    const short = scoreSyntheticAttributes(prompt, 'a b c');
+    assert.equal(short.correctness, 1 + (9 * 3) / 4);
+    assert.equal(short.completeness, 1 + (9 * 3) / 4);
+    assert.equal(short.format, 10);
+  });
+
+  it('should lower format for joined letters and irregular spacing', () => {
+    // One token that is not a single letter: no letter tokens at all.
+    assert.equal(scoreSyntheticAttributes(prompt, 'abcd').format, 1);
+    // Right letters with a double space: the letter share counts half.
+    assert.equal(scoreSyntheticAttributes(prompt, 'a  b c d').format, 5.5);
+    // Two of four tokens are letters, regular spacing: 1 + 9 · 0.5.
+    assert.equal(scoreSyntheticAttributes(prompt, 'a bc d ef').format, 5.5);
+    assert.equal(scoreSyntheticAttributes(prompt, '').format, 1);
+  });
+
+  it('should keep every attribute within 1 to 10', () => {
+    for (const record of generateSyntheticPreferences({ seed: 5, pairs: 300 })) {
+      for (const response of [record.chosen, record.rejected] as string[]) {
+        for (const value of Object.values(scoreSyntheticAttributes(record.prompt as string, response))) {
+          assert.ok(value >= 1, `${record.id}: ${value}`);
+          assert.ok(value <= 10, `${record.id}: ${value}`);
+        }
+      }
     }
   });
 });

@@ -6,6 +6,7 @@ export * from './loss-inspection';
 export * from './metrics';
 export * from './optimizer';
 export * from './preference-step';
+export * from './prepared-pairs';
 export * from './trainer';
 export * from './model/causal-lm';
 export * from './model/builtin-transformer';

@@ -9,13 +9,12 @@ import {
   type PluginRegistry,
   type RunEvent,
 } from '@radpo/core';
-import { tokenizePairsForTokenizer, type TokenizedPair, type PairTokenizationStats } from '@radpo/data';
+import type { TokenizedPair } from '@radpo/data';
 import { selectBackend, type BackendChoice } from './backend';
 import { preflightTraining } from './backends/run-preflight';
 import { buildPairBatch, buildSequenceBatch, disposeBatch } from './batch';
 import type { RunConfig } from './config';
 import { accumulatePreferenceGradients } from './gradient-accumulation';
-import { prepareRecords } from './dataset';
 import { DataParallelGradients } from './parallel/data-parallel';
 import { loadOrComputeReferenceTable, resolveReferenceCacheDir, type ReferenceTable } from './reference-table';
 import { emptyMetricSums, finalizeMetrics, type MetricSums } from './metrics';
@@ -26,6 +25,7 @@ import { FINAL_MODEL_DIR, createTrainingModel, resolvePromptFormat, saveModelChe
 import { NonFiniteGuard } from './non-finite';
 import { AdamW, clipByGlobalNorm } from './optimizer';
 import { PairSampler } from './pair-sampler';
+import { preparePairs, type PairCache } from './prepared-pairs';
 import { evaluatePreferenceBatch, supervisedGradients, type LossTerm, type PreferenceObjective } from './preference-step';
 import { CheckpointManager, loadResumePoint, type ResumePoint, type TrainingPhase, type TrainingSnapshot } from './training-state';
 
@@ -44,6 +44,14 @@ export interface TrainOptions {
   resume?: boolean;
   /** Aborting stops the run after the current optimizer step; the checkpoint, final eval and runEnd still follow. */
   stopSignal?: AbortSignal;
+  /**
+   * Starting weights of the policy in place of a fresh initialization from the seed; copied, never
+   * modified. Names and shapes must match the model's. With training.warmup.steps 0 they are also the
+   * frozen reference.
+   */
+  initialWeights?: Weights;
+  /** Shares tokenized pairs with other runs of this process that read the same data (see PairCache). */
+  pairCache?: PairCache;
 }
 
 /**
@@ -93,9 +101,6 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
     emit(createEvent('warning', { message, source: 'trainer' }));
   }
 
-  // Data: read, transform and tokenize both splits.
-  const records = await prepareRecords(config, transforms, emit);
-
   // Backend and model: the built-in model, or a pretrained one whose tokenizer the data needs.
   const backend = await selectBackend(config.backend);
   if (config.preflight && config.model.path === undefined) {
@@ -103,7 +108,7 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
     const preflight = await preflightTraining(backend.name, builtinModelConfig(config), terms, usesReference);
     backend.kernels = { checked: preflight.kernels.length, filled: preflight.filled };
   }
-  const { model, weights: initialWeights } = await createTrainingModel(config);
+  const { model, weights: loadedWeights } = await createTrainingModel(config);
   if (config.model.path !== undefined && config.training.warmup.steps > 0) {
     const { steps, learningRate } = config.training.warmup;
     const message = `${steps} supervised warm-up steps at learning rate ${learningRate} run on the pretrained model before it becomes the reference; set training.warmup.steps to 0 (--warmup-steps 0) to use the pretrained model itself.`;
@@ -114,19 +119,27 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
     maxPromptLength: config.model.maxPromptLength,
     promptFormat: resolvePromptFormat(model, config.model.promptFormat),
   };
-  const trainStats = newTokenizationStats();
+
+  // Data: read, transform and tokenize both splits (or reuse the pairs of an identical earlier run).
   let trainPairs: TokenizedPair[];
   let evalPairs: TokenizedPair[];
   try {
-    trainPairs = tokenizePairsForTokenizer(records.train, model.tokenizer, tokenization, trainStats);
-    evalPairs = tokenizePairsForTokenizer(records.eval, model.tokenizer, tokenization);
-    reportTokenization(trainStats, emit);
+    const tokenizerId = JSON.stringify([model.architecture, config.model.path ?? null, config.model.tokenizer ?? null]);
+    const prepared = await preparePairs(config, transforms, model.tokenizer, tokenizerId, tokenization, emit, options.pairCache);
+    trainPairs = prepared.train;
+    evalPairs = prepared.eval;
     if (trainPairs.length === 0) {
       throw new RadpoError('data', 'no training pairs are left after reading, transforms and truncation; check the data file and the transforms.');
     }
   } catch (error) {
-    tf.dispose(Object.values(initialWeights));
+    tf.dispose(Object.values(loadedWeights));
     throw error;
+  }
+  // A caller may start every run of a comparison from the same weights, such as a shared warm-up.
+  let initialWeights = loadedWeights;
+  if (options.initialWeights) {
+    tf.dispose(Object.values(loadedWeights));
+    initialWeights = cloneWeights(options.initialWeights);
   }
 
   // When resuming, the checkpoint to continue from replaces the freshly loaded weights.
@@ -466,32 +479,6 @@ function createOptimizer(config: RunConfig): AdamW {
 
 function cloneWeights(weights: Weights): Weights {
   return Object.fromEntries(Object.entries(weights).map(([name, tensor]) => [name, tf.clone(tensor)]));
-}
-
-function newTokenizationStats(): PairTokenizationStats {
-  return { pairs: 0, truncatedPrompts: 0, truncatedResponses: 0, identicalAfterTruncation: 0 };
-}
-
-function reportTokenization(stats: PairTokenizationStats, emit: Emit): void {
-  if (stats.boundaryRepairs) {
-    emit(
-      createEvent('warning', {
-        message: `${stats.boundaryRepairs} training pairs had a prompt whose tokens were not a prefix of prompt + response under the chat template; their response tokens were encoded from the text after the prompt.`,
-        source: 'tokenization',
-      }),
-    );
-  }
-  if (stats.emptyResponses) {
-    emit(createEvent('warning', { message: `${stats.emptyResponses} training pairs were dropped because a response had no tokens.`, source: 'tokenization' }));
-  }
-  if (stats.identicalAfterTruncation > 0) {
-    emit(
-      createEvent('warning', {
-        message: `${stats.identicalAfterTruncation} training pairs were dropped because chosen and rejected became identical after truncation; raise max length to keep them.`,
-        source: 'tokenization',
-      }),
-    );
-  }
 }
 
 /** Lets subscribers (progress bars, signal handlers) run between steps of the otherwise synchronous math. */
