@@ -97,7 +97,7 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
     const referenceWeights = await reference;
     const { options } = prepared;
     const model = new BuiltinTransformer({ ...options.model, maxPositions: options.model.maxLength });
-    const policy = (await readCheckpoint(path.join(runDir, 'checkpoint'))).weights;
+    const policy = (await readCheckpoint(runDir)).weights;
     try {
       const transforms = run.config.transforms.map((transform) => registry.create('transform', transform.name, transform.options));
       const condition = (prompts: string[]) => conditionForEval(prompts, transforms);
