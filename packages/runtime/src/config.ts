@@ -49,7 +49,7 @@ export interface RunConfig {
     maxPromptLength: number;
   };
   reference: {
-    precompute: boolean;
+    precompute: boolean | 'auto';
     cacheDir?: string;
   };
   training: {
@@ -250,10 +250,10 @@ export const RUN_CONFIG_SCHEMA: JsonSchema = {
       description: 'How the frozen reference model is run, for losses that need one.',
       properties: {
         precompute: {
-          type: 'boolean',
-          default: true,
+          enum: [true, false, 'auto'],
+          default: 'auto',
           description:
-            "Compute the reference's log-probs of every train and held-out pair once, after the warm-up, in batches of evalBatchSize pairs without gradients, instead of a reference forward in every step. false runs it live in every step; both give the same losses up to float32 rounding. Default true.",
+            "true: compute the reference's log-probs of every train and held-out pair once, after the warm-up, in batches of evalBatchSize pairs without gradients, instead of a reference forward in every step. false: run the reference live in every step; both give the same losses up to float32 rounding. \"auto\" (default): precompute when the run draws at least as many training pairs (maxSteps × batchSize × gradientAccumulationSteps) as there are, so a short run on a large file does not score pairs it never uses.",
         },
         cacheDir: {
           type: 'string',

@@ -182,7 +182,7 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
     // Reference log-probs of every pair, once (or from the disk cache). The reference weights stay:
     // checkpoints save them for resuming, and kto scores mismatched pairs with them.
     const referenceTable =
-      reference && config.reference.precompute
+      reference && shouldPrecomputeReference(config, trainPairs.length)
         ? precomputeReference(config, model, reference, [...trainPairs, ...evalPairs], options.outDir, emit)
         : undefined;
     const objective: PreferenceObjective = { model, terms, reference, referenceTable };
@@ -437,6 +437,14 @@ function precomputeReference(
   });
   emit(createEvent('reference', { pairs: table.size, source: table.source, cachePath: table.cachePath, durationMs: Date.now() - started }));
   return table;
+}
+
+/** Resolves reference.precompute: "auto" precomputes when the run draws at least every training pair once. */
+function shouldPrecomputeReference(config: RunConfig, trainPairs: number): boolean {
+  const { precompute } = config.reference;
+  if (precompute !== 'auto') return precompute;
+  const { maxSteps, batchSize, gradientAccumulationSteps } = config.training;
+  return maxSteps * batchSize * gradientAccumulationSteps >= trainPairs;
 }
 
 function builtinModelConfig(config: RunConfig): BuiltinModelConfig {
