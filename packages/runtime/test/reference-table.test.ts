@@ -80,8 +80,8 @@ describe('precomputed reference log-probs', function () {
   });
 
   it('should read the cache in a second run', async () => {
-    const first = await runEvents({ reference: { cacheDir } });
-    const second = await runEvents({ reference: { cacheDir } });
+    const first = await runEvents({ reference: { precompute: true, cacheDir } });
+    const second = await runEvents({ reference: { precompute: true, cacheDir } });
     assert.equal(referenceEvent(first)?.source, 'computed');
     assert.equal(referenceEvent(second)?.source, 'cache');
     assert.equal(referenceEvent(second)?.cachePath, referenceEvent(first)?.cachePath);
@@ -90,10 +90,18 @@ describe('precomputed reference log-probs', function () {
   });
 
   it('should miss the cache when the warm-up changes the reference', async () => {
-    await runEvents({ reference: { cacheDir } });
-    const changed = await runEvents({ reference: { cacheDir }, training: { ...RUN.training, warmup: { steps: 4, learningRate: 0.01 } } });
+    await runEvents({ reference: { precompute: true, cacheDir } });
+    const changed = await runEvents({ reference: { precompute: true, cacheDir }, training: { ...RUN.training, warmup: { steps: 4, learningRate: 0.01 } } });
     assert.equal(referenceEvent(changed)?.source, 'computed');
     assert.equal(fs.readdirSync(cacheDir).filter((name) => name.endsWith('.json')).length, 2);
+  });
+
+  it('should precompute under auto only when every pair is drawn', async () => {
+    // 6 steps of 3 pairs draw 18 of the 20 training pairs; 7 steps draw 21.
+    const short = await runEvents({ reference: { precompute: 'auto', cacheDir: 'none' } });
+    const long = await runEvents({ reference: { precompute: 'auto', cacheDir: 'none' }, training: { ...RUN.training, maxSteps: 7 } });
+    assert.equal(referenceEvent(short), undefined);
+    assert.equal(referenceEvent(long)?.source, 'computed');
   });
 
   it('should put the default cache next to the run directory', () => {
