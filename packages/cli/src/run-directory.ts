@@ -37,6 +37,12 @@ export class RunDirectory {
     fs.writeFileSync(this.metricsPath, '');
   }
 
+  /** Removes the files this run wrote before it started training, and the directory when it is then empty. */
+  discard(): void {
+    for (const name of ['config.json', 'metrics.jsonl']) fs.rmSync(path.join(this.dir, name), { force: true });
+    if (fs.existsSync(this.dir) && fs.readdirSync(this.dir).length === 0) fs.rmdirSync(this.dir);
+  }
+
   writeJson(name: string, value: unknown): void {
     const target = path.join(this.dir, name);
     const temporary = `${target}.tmp`;

@@ -55,7 +55,7 @@ export const dpoPlugin = definePlugin<'loss', DpoOptions>({
       labelSmoothing: {
         type: 'number',
         minimum: 0,
-        maximum: 0.5,
+        exclusiveMaximum: 0.5,
         default: 0,
         description:
           'Conservative DPO: assumed probability ε that a preference label is flipped, in [0, 0.5). Default 0 (plain DPO).',

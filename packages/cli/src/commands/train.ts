@@ -243,6 +243,7 @@ async function trainInDirectory(
   process.on('SIGINT', onInterrupt);
 
   let lastEnd: RunEvent<'runEnd'> | undefined;
+  let started = false;
   const reads: RunEvent<'read'>[] = [];
   try {
     await lastValueFrom(
@@ -251,10 +252,16 @@ async function trainInDirectory(
           runDir.appendEvent(event);
           reporter.handle(event);
           if (event.type === 'read') reads.push(event);
+          if (event.type === 'runStart') started = true;
           if (event.type === 'runEnd') lastEnd = event;
         }),
       ),
     );
+  } catch (error) {
+    // A run that failed before training (bad data, bad options) leaves nothing behind, so the same
+    // command can run again once the input is fixed; the error itself goes to the terminal.
+    if (!resume && !started) runDir.discard();
+    throw error;
   } finally {
     process.off('SIGINT', onInterrupt);
     reporter.close();

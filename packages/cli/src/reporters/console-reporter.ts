@@ -132,5 +132,6 @@ export function formatDataSummary(reads: RunEvent<'read'>[], skippedBatches: num
 export function formatSummary(summary: Record<string, number>): string[] {
   const keys = Object.keys(summary);
   const width = Math.max(...keys.map((key) => key.length));
-  return keys.map((key) => `  ${key.padEnd(width)}  ${fmt(summary[key])}`);
+  // Counts such as ties print as integers, rates and log-probs with four decimals.
+  return keys.map((key) => `  ${key.padEnd(width)}  ${Number.isInteger(summary[key]) && key === 'ties' ? String(summary[key]) : fmt(summary[key])}`);
 }
