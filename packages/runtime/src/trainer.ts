@@ -179,8 +179,9 @@ async function runTraining(options: TrainOptions, emit: Emit, control: RunContro
       if (usesReference) reference = cloneWeights(weights);
       if (reference && options.outDir) await saveReferenceCheckpoint(options.outDir, model, reference, config);
     }
-    // Reference log-probs of every pair, once (or from the disk cache). The reference weights stay:
-    // checkpoints save them for resuming, and kto scores mismatched pairs with them.
+    // Reference log-probs of every pair, computed once or read from the disk cache, when
+    // reference.precompute calls for it; else each batch runs the reference. The reference weights stay
+    // either way, because checkpoints save them for resuming and kto scores mismatched pairs with them.
     const referenceTable =
       reference && shouldPrecomputeReference(config, trainPairs.length)
         ? precomputeReference(config, model, reference, [...trainPairs, ...evalPairs], options.outDir, emit)
