@@ -279,7 +279,7 @@ export function buildPairs(samples: ScoredSamples[], rng: Rng, idPrefix: string)
   return pairs;
 }
 
-function toRow(record: PreferenceRecord) {
+export function toRow(record: PreferenceRecord) {
   return {
     id: record.id,
     prompt: record.prompt,
@@ -290,7 +290,7 @@ function toRow(record: PreferenceRecord) {
   };
 }
 
-function writeJsonLines(file: string, rows: unknown[]): void {
+export function writeJsonLines(file: string, rows: unknown[]): void {
   fs.writeFileSync(file, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
 }
 
