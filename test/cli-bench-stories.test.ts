@@ -21,7 +21,7 @@ describe('radpo bench ra --model stories260K --quick', function () {
     if (out) fs.rmSync(out, { recursive: true, force: true });
   });
 
-  it('should write a judged table for plain and augmented dpo', () => {
+  it('should write the judged stories table', () => {
     assert.equal(result.status, 0, result.stderr);
     const rows = fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n');
     const header = rows[0].split(',');
@@ -30,13 +30,15 @@ describe('radpo bench ra --model stories260K --quick', function () {
       const cells = row.split(',');
       const score = Number(cells[header.indexOf('bench/score_mean')]);
       const winRate = Number(cells[header.indexOf('bench/winRate_mean')]);
-      assert.ok(score >= 1 && score <= 10, `score ${score}`);
-      assert.ok(winRate >= 0 && winRate <= 1, `win rate ${winRate}`);
+      assert.ok(score >= 1, `score ${score}`);
+      assert.ok(score <= 10, `score ${score}`);
+      assert.ok(winRate >= 0, `win rate ${winRate}`);
+      assert.ok(winRate <= 1, `win rate ${winRate}`);
     }
     assert.match(result.stdout, /\| bench\/fluency \| bench\/distinct \| bench\/completeness \| bench\/length \|/);
   });
 
-  it('should pair the best sampled continuation against another one', () => {
+  it('should pair the best story first', () => {
     const pairs = fs.readFileSync(path.join(out, 'data/train-seed0.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 
     assert.ok(pairs.length > 0, 'no pairs');
@@ -44,16 +46,16 @@ describe('radpo bench ra --model stories260K --quick', function () {
     assert.equal(pairs[0].prompt, 'Once upon a time, there was a little dog named Max.');
   });
 
-  it('should condition augmented story generations on the top score', () => {
+  it('should condition augmented stories on 10', () => {
     const line = fs.readFileSync(path.join(out, 'runs/dpo-augment/seed-0/generations.jsonl'), 'utf8').split('\n')[0];
 
     assert.match(JSON.parse(line).prompt, /^Score 10\/10\.\n\nOnce upon a time/);
   });
 
-  it('should refuse --tokenizer without --model', () => {
-    const refused = runCli(['bench', 'ra', '--quick', '--tokenizer', path.join(STORIES, 'tok512.bin'), '--out', path.join(out, 'other')]);
+  it('should reject --tokenizer without --model', () => {
+    const withoutModel = runCli(['bench', 'ra', '--quick', '--tokenizer', path.join(STORIES, 'tok512.bin'), '--out', path.join(out, 'other')]);
 
-    assert.notEqual(refused.status, 0);
-    assert.match(refused.stderr, /--tokenizer needs --model/);
+    assert.notEqual(withoutModel.status, 0);
+    assert.match(withoutModel.stderr, /--tokenizer needs --model/);
   });
 });
