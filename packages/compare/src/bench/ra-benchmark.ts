@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conversation, DataTransform, PluginRegistry, PreferenceRecord } from '@radpo/core';
 import { createRng, readAllPreferenceRecords, scoreSyntheticAttributes, scoreSyntheticResponse } from '@radpo/data';
-import { BuiltinTransformer, readCheckpoint, resolveRunConfig, type CausalLanguageModel, type Weights } from '@radpo/runtime';
+import { BuiltinTransformer, FINAL_MODEL_DIR, readCheckpoint, resolveRunConfig, type CausalLanguageModel, type Weights } from '@radpo/runtime';
 import { conditionPrompt, renderCondition } from '@radpo/plugin-reward-augment';
 import type { PlannedRun } from '../matrix';
 import type { AfterRun } from '../runner';
@@ -105,7 +105,7 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
     const referenceWeights = await reference;
     const { options } = prepared;
     const model = new BuiltinTransformer({ ...options.model, maxPositions: options.model.maxLength });
-    const policy = (await readCheckpoint(path.join(runDir, 'checkpoint'))).weights;
+    const policy = (await readCheckpoint(path.join(runDir, FINAL_MODEL_DIR))).weights;
     try {
       const transforms = run.config.transforms.map((transform) => registry.create('transform', transform.name, transform.options));
       const condition = (prompts: string[]) => conditionForEval(prompts, transforms);
