@@ -52,6 +52,16 @@ describe('radpo bench ra --model stories260K --quick', function () {
     assert.match(JSON.parse(line).prompt, /^Score 10\/10\.\n\nOnce upon a time/);
   });
 
+  it('should reuse the stories on a second run', () => {
+    const again = runCli([
+      'bench', 'ra', '--quick', '--model', path.join(STORIES, 'stories260K.bin'), '--tokenizer', path.join(STORIES, 'tok512.bin'), '--out', out,
+    ]);
+
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /reusing the samples and pairs/);
+    assert.match(again.stderr, /2 already finished, 0 to run/);
+  });
+
   it('should reject --tokenizer without --model', () => {
     const withoutModel = runCli(['bench', 'ra', '--quick', '--tokenizer', path.join(STORIES, 'tok512.bin'), '--out', path.join(out, 'other')]);
 

@@ -5,11 +5,11 @@ import { RadpoError, type Conversation, type PluginRegistry } from '@radpo/core'
 import { createRng, readAllPreferenceRecords, tokenizePairs } from '@radpo/data';
 import { generate as generateTokens, loadModel, selectBackend, type CausalLanguageModel, type LoadedModel, type Weights } from '@radpo/runtime';
 import { conditionPrompt, renderCondition } from '@radpo/plugin-reward-augment';
-import { canonicalJson, writeJsonAtomic } from '../run-folder';
+import { writeJsonAtomic } from '../run-folder';
 import type { AfterRun } from '../runner';
 import { formatNumber } from '../report/table';
 import type { RaBenchmarkOptions } from './options';
-import { buildPairs, mean, toRow, writeJsonLines, type PreparedBenchmark, type ScoredSamples } from './prepare';
+import { buildPairs, mean, readPreparedBenchmark, toRow, writeJsonLines, type PreparedBenchmark, type ScoredSamples } from './prepare';
 import { conditionForEval, logProbChange, ownScorePrompt, winValue } from './ra-benchmark';
 import { StoryJudge, type StoryJudgement } from './story-judge';
 
@@ -112,16 +112,10 @@ export async function prepareStoriesBenchmark(outDir: string, options: RaBenchma
   const dataDir = path.join(outDir, 'data');
   const manifestFile = path.join(dataDir, 'benchmark.json');
   await selectBackend(options.backend);
-  if (fs.existsSync(manifestFile)) {
-    const prepared = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as PreparedBenchmark;
-    if (canonicalJson(prepared.options) !== canonicalJson(options)) {
-      throw new RadpoError(
-        'config',
-        `${outDir} holds a benchmark prepared with other options (${manifestFile}). Use another --out, or delete that folder to start over.`,
-      );
-    }
+  const existing = readPreparedBenchmark(outDir, options);
+  if (existing) {
     note(`reusing the samples and pairs in ${dataDir}`);
-    return prepared;
+    return existing;
   }
   fs.mkdirSync(dataDir, { recursive: true });
 
