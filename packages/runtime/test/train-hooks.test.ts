@@ -40,7 +40,7 @@ describe('train options', () => {
     await lastValueFrom(train({ config, registry: registry(), outDir, initialWeights: initial }).pipe(toArray()));
 
     // One step at a learning rate of 1e-7 moves no weight by more than about 1e-7 (Adam's step is at most the rate).
-    const { weights } = await readCheckpoint(outDir);
+    const { weights } = await readCheckpoint(path.join(outDir, 'model'));
     const name = 'head.weight';
     const difference = tf.tidy(() => tf.max(tf.abs(tf.sub(weights[name], initial[name]))).dataSync()[0]);
     assert.ok(difference < 1e-5, `head.weight moved by ${difference}`);

@@ -20,6 +20,8 @@ export interface RaBenchmarkOptions {
   reference: { seed: number; pairs: number; steps: number; batchSize: number; learningRate: number };
   training: { maxSteps: number; batchSize: number; learningRate: number };
   augment: { template: string; placement: 'system' | 'user-prefix' };
+  /** Set: the on-policy variant on this pretrained model and story openings (see stories.ts). */
+  pretrained?: { path: string; tokenizer?: string };
 }
 
 const positive = (description: string, value: number) => ({ type: 'integer', minimum: 1, default: value, description: `${description} Default ${value}.` });
@@ -129,6 +131,19 @@ export const RA_BENCHMARK_SCHEMA: JsonSchema = {
           default: 'user-prefix',
           description: 'Where the condition goes. Default "user-prefix" (fewer bytes than a system turn).',
         },
+      },
+    },
+    pretrained: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      description:
+        'A pretrained model (llama2.c .bin) for the on-policy variant: it is the reference, samples its own continuations of story ' +
+        'openings, and a programmatic judge scores them; the built-in model, its warm-up and the letter task are not used. ' +
+        'Absent (default): the letter-sorting task on the built-in model. `radpo bench ra --model/--tokenizer` set it.',
+      properties: {
+        path: { type: 'string', description: 'The model file; the CLI makes it absolute.' },
+        tokenizer: { type: 'string', description: 'Its tokenizer (llama2.c tokenizer.bin). Absent: tokenizer.bin beside the model.' },
       },
     },
   },

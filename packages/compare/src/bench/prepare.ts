@@ -35,6 +35,7 @@ export interface ScoredSamples {
 /** Files and numbers of a prepared benchmark, written to `<out>/data/benchmark.json`. */
 export interface PreparedBenchmark {
   options: RaBenchmarkOptions;
+  /** The reference's weights: a radpo checkpoint folder, or the pretrained model file in the on-policy variant. */
   referenceCheckpoint: string;
   /** Per seed: plain pairs, the doubled control and the held-out pairs, as JSONL files. */
   files: Record<string, { train: string; doubled: string; eval: string }>;
@@ -60,16 +61,10 @@ export async function prepareBenchmark(outDir: string, options: RaBenchmarkOptio
   const dataDir = path.join(outDir, 'data');
   const manifestFile = path.join(dataDir, BENCHMARK_FILE);
   await selectBackend(options.backend);
-  if (fs.existsSync(manifestFile)) {
-    const prepared = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as PreparedBenchmark;
-    if (canonicalJson(prepared.options) !== canonicalJson(options)) {
-      throw new RadpoError(
-        'config',
-        `${outDir} holds a benchmark prepared with other options (${manifestFile}). Use another --out, or delete that folder to start over.`,
-      );
-    }
+  const existing = readPreparedBenchmark(outDir, options);
+  if (existing) {
     note(`reusing the reference and pairs in ${dataDir}`);
-    return prepared;
+    return existing;
   }
   fs.mkdirSync(dataDir, { recursive: true });
 
@@ -139,6 +134,23 @@ export async function prepareBenchmark(outDir: string, options: RaBenchmarkOptio
   };
   // Written last: its presence marks the preparation complete.
   writeJsonAtomic(manifestFile, prepared);
+  return prepared;
+}
+
+/**
+ * Reads the manifest of a benchmark already prepared in `outDir`, or returns undefined when there is none.
+ * A manifest with other options is an error, because the finished runs beside it were trained on other data.
+ */
+export function readPreparedBenchmark(outDir: string, options: RaBenchmarkOptions): PreparedBenchmark | undefined {
+  const manifestFile = path.join(outDir, 'data', BENCHMARK_FILE);
+  if (!fs.existsSync(manifestFile)) return undefined;
+  const prepared = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as PreparedBenchmark;
+  if (canonicalJson(prepared.options) !== canonicalJson(options)) {
+    throw new RadpoError(
+      'config',
+      `${outDir} holds a benchmark prepared with other options (${manifestFile}). Use another --out, or delete that folder to start over.`,
+    );
+  }
   return prepared;
 }
 
@@ -279,7 +291,7 @@ export function buildPairs(samples: ScoredSamples[], rng: Rng, idPrefix: string)
   return pairs;
 }
 
-function toRow(record: PreferenceRecord) {
+export function toRow(record: PreferenceRecord) {
   return {
     id: record.id,
     prompt: record.prompt,
@@ -290,7 +302,7 @@ function toRow(record: PreferenceRecord) {
   };
 }
 
-function writeJsonLines(file: string, rows: unknown[]): void {
+export function writeJsonLines(file: string, rows: unknown[]): void {
   fs.writeFileSync(file, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
 }
 

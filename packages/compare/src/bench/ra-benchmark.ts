@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conversation, DataTransform, PluginRegistry, PreferenceRecord } from '@radpo/core';
 import { createRng, readAllPreferenceRecords, scoreSyntheticAttributes, scoreSyntheticResponse } from '@radpo/data';
-import { BuiltinTransformer, readCheckpoint, resolveRunConfig, type Weights } from '@radpo/runtime';
+import { BuiltinTransformer, FINAL_MODEL_DIR, readCheckpoint, resolveRunConfig, type CausalLanguageModel, type Weights } from '@radpo/runtime';
 import { conditionPrompt, renderCondition } from '@radpo/plugin-reward-augment';
 import type { PlannedRun } from '../matrix';
 import type { AfterRun } from '../runner';
@@ -45,7 +45,7 @@ export function planRaBenchmark(prepared: PreparedBenchmark): PlannedRun[] {
             losses: [{ name: algorithm }],
             transforms: variant === 'augment' ? [{ name: 'reward-augment', options: augmentOptions(options) }] : [],
             data: { train: variant === 'doubled' ? files.doubled : files.train, eval: files.eval },
-            model: options.model,
+            model: runModel(options),
             training: { ...options.training, warmup: { steps: 0 } },
           },
           `benchmark run ${group}/seed-${seed}`,
@@ -56,12 +56,20 @@ export function planRaBenchmark(prepared: PreparedBenchmark): PlannedRun[] {
           seed,
           labels: { algorithm, data: variant },
           config,
-          initialCheckpoint: prepared.referenceCheckpoint,
+          // A pretrained model is its own reference: the run loads it from model.path.
+          initialCheckpoint: options.pretrained ? undefined : prepared.referenceCheckpoint,
         });
       }
     }
   }
   return runs;
+}
+
+/** Builds the runs' model config: the built-in model's sizes, or the pretrained model with raw prompts (story text as it was trained on). */
+function runModel(options: RaBenchmarkOptions): Record<string, unknown> {
+  if (!options.pretrained) return options.model;
+  const { maxLength, maxPromptLength } = options.model;
+  return { path: options.pretrained.path, tokenizer: options.pretrained.tokenizer, promptFormat: 'raw', maxLength, maxPromptLength };
 }
 
 function augmentOptions(options: RaBenchmarkOptions): Record<string, unknown> {
@@ -97,7 +105,7 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
     const referenceWeights = await reference;
     const { options } = prepared;
     const model = new BuiltinTransformer({ ...options.model, maxPositions: options.model.maxLength });
-    const policy = (await readCheckpoint(runDir)).weights;
+    const policy = (await readCheckpoint(path.join(runDir, FINAL_MODEL_DIR))).weights;
     try {
       const transforms = run.config.transforms.map((transform) => registry.create('transform', transform.name, transform.options));
       const condition = (prompts: string[]) => conditionForEval(prompts, transforms);
@@ -117,11 +125,12 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
       const high = (await readAllPreferenceRecords(prepared.files[String(run.seed)].train, {})).filter(
         (record) => (record.scores?.rejected ?? -Infinity) >= options.highScore,
       );
-      const unlearning = await logProbChange(model, policy, referenceWeights, high, condition, options);
+      const idsOf = (prompt: Conversation) => promptIds(model, prompt, options);
+      const unlearning = await logProbChange(model, policy, referenceWeights, high, condition, idsOf);
       // Augmented data marks a good rejected response as preferred under its own score, so its change
       // under that score is measured too; plain runs never see scores in prompts.
       const ownScore = run.labels.data === 'augment'
-        ? await logProbChange(model, policy, referenceWeights, high, async () => high.map((record) => ownScorePrompt(record, options)), options)
+        ? await logProbChange(model, policy, referenceWeights, high, async () => high.map((record) => ownScorePrompt(record, options)), idsOf)
         : Number.NaN;
 
       return {
@@ -141,20 +150,20 @@ export function raBenchmarkAfterRun(prepared: PreparedBenchmark, registry: Plugi
 }
 
 /** Conditions a record's prompt on its rejected response's score, as the augmented data's swapped copy does. */
-function ownScorePrompt(record: PreferenceRecord, options: RaBenchmarkOptions): Conversation {
+export function ownScorePrompt(record: PreferenceRecord, options: RaBenchmarkOptions): Conversation {
   const condition = renderCondition(options.augment.template, record.scores!.rejected, 1, 10);
   return conditionPrompt(record.prompt, condition, options.augment.placement) ?? record.prompt;
 }
 
 /** Returns 1 for a win over the reference, 0.5 for a tie and 0 for a loss. */
-function winValue(score: number, referenceScore: number): number {
+export function winValue(score: number, referenceScore: number): number {
   if (score > referenceScore) return 1;
   if (score === referenceScore) return 0.5;
   return 0;
 }
 
 /** Applies each transform's eval conditioning to bare prompts, as the trainer does to held-out records. */
-async function conditionForEval(prompts: string[], transforms: DataTransform[]): Promise<Conversation[]> {
+export async function conditionForEval(prompts: string[], transforms: DataTransform[]): Promise<Conversation[]> {
   let records: PreferenceRecord[] = prompts.map((prompt, index) => ({ id: `prompt-${index}`, prompt, chosen: 'a', rejected: 'b' }));
   for (const transform of transforms) {
     if (!transform.applyEval) continue;
@@ -170,19 +179,19 @@ async function* iterate<T>(items: T[]): AsyncGenerator<T> {
 }
 
 /** Mean of (policy − reference) summed log-probability of the rejected responses, EOS included; NaN without any. */
-async function logProbChange(
-  model: BuiltinTransformer,
+export async function logProbChange(
+  model: CausalLanguageModel,
   policy: Weights,
   reference: Weights,
   records: PreferenceRecord[],
   condition: (prompts: string[]) => Promise<Conversation[]>,
-  options: RaBenchmarkOptions,
+  promptIdsOf: (prompt: Conversation) => number[],
 ): Promise<number> {
   if (records.length === 0) return Number.NaN;
   const prompts = await condition(records.map((record) => record.prompt as string));
   const eos = model.tokenizer.eosId !== undefined ? [model.tokenizer.eosId] : [];
   const sequences = records.map((record, index) => ({
-    promptIds: promptIds(model, prompts[index], options),
+    promptIds: promptIdsOf(prompts[index]),
     responseIds: [...model.tokenizer.encode(record.rejected as string), ...eos],
   }));
   const after = sequenceLogProbs(model, policy, sequences, 64);
