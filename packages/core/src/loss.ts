@@ -1,7 +1,7 @@
 import type { Tensor1D } from '@tensorflow/tfjs-core';
 
 /**
- * What a loss receives for a batch of N pairs. Log-probabilities are summed over response tokens
+ * Inputs of a loss for a batch of N pairs. Log-probabilities are summed over response tokens
  * (prompt tokens excluded); every tensor has shape [N].
  */
 export interface LossInputs {
@@ -28,7 +28,7 @@ export interface LossInputs {
 }
 
 /**
- * What a loss returns. `losses` has shape [N]; the runtime averages it over the batch.
+ * Output of a loss. `losses` has shape [N]; the runtime averages it over the batch.
  * `rewardsChosen`/`rewardsRejected` are the implicit rewards the algorithm assigns (for DPO
  * β·(policy − reference)), from which the runtime derives the TRL-named metrics.
  * `metrics` may add algorithm-specific per-pair values, named `<loss>/<metric>`.

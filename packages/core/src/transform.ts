@@ -1,6 +1,6 @@
 import type { PreferenceRecord } from './records';
 
-/** What a transform may use besides its records. */
+/** Context a transform receives besides its records. */
 export interface TransformContext {
   /** Which split the stream belongs to; transforms may treat held-out data differently. */
   split: 'train' | 'eval';
@@ -10,7 +10,7 @@ export interface TransformContext {
 
 /**
  * A streaming step over preference records (reward augmentation is one). Records are pulled one at a
- * time, so a transform never holds the whole dataset unless it says so.
+ * time, so a transform never keeps the whole dataset in memory unless it documents that it does.
  */
 export interface DataTransform {
   readonly name: string;

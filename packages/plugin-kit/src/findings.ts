@@ -3,7 +3,7 @@ import { PluginRegistry, type PluginInstanceMap, type PluginKind, type RadpoPlug
 /** Outcome of one conformance check. */
 export type ConformanceStatus = 'passed' | 'failed' | 'skipped';
 
-/** The result of one check on one plugin; `problems` says what is wrong, one sentence each. */
+/** The result of one check on one plugin; `problems` lists what is wrong, one sentence each. */
 export interface ConformanceFinding {
   check: string;
   title: string;

@@ -259,7 +259,7 @@ async function trainInDirectory(
     );
   } catch (error) {
     // A run that failed before training (bad data, bad options) leaves nothing behind, so the same
-    // command can run again once the input is fixed; the error itself goes to the terminal.
+    // command can run again once the input is fixed. The error itself goes to the terminal.
     if (!resume && !started) runDir.discard();
     throw error;
   } finally {
